@@ -1,0 +1,237 @@
+-- name: define_ingest_macros
+-- Temporary macros the ingest statement is built from, one per parsing rule, so each rule is
+-- written once. Created on the ingesting connection only.
+--
+-- record_shape: every field name that the supported log shapes use for a normalised column.
+-- Values are read as text (VARCHAR) so type drift ("statusCode": "404") never fails a line;
+-- nested objects are kept as JSON and parsed again by the macros below.
+CREATE OR REPLACE TEMP MACRO parse_record(doc) AS try(json_transform(doc, '{
+    "timestamp": "VARCHAR", "@timestamp": "VARCHAR", "time": "VARCHAR", "ts": "VARCHAR",
+    "requestId": "VARCHAR", "request_id": "VARCHAR", "req_id": "VARCHAR",
+    "service": "VARCHAR", "service_name": "VARCHAR",
+    "method": "VARCHAR", "http_method": "VARCHAR",
+    "path": "VARCHAR", "url": "VARCHAR", "uri": "VARCHAR", "route": "VARCHAR",
+    "statusCode": "VARCHAR", "status_code": "VARCHAR", "status": "VARCHAR",
+    "durationMs": "VARCHAR", "duration_ms": "VARCHAR", "latency_ms": "VARCHAR",
+    "orgId": "VARCHAR", "org_id": "VARCHAR",
+    "apiKeyId": "VARCHAR", "api_key_id": "VARCHAR",
+    "userAgent": "VARCHAR", "user_agent": "VARCHAR",
+    "clientIp": "VARCHAR", "client_ip": "VARCHAR", "remote_addr": "VARCHAR", "ip": "VARCHAR",
+    "level": "VARCHAR", "severity": "VARCHAR", "msg": "VARCHAR", "message": "VARCHAR",
+    "log": "VARCHAR",
+    "error": "JSON", "body": "JSON", "response_body": "JSON",
+    "errorType": "VARCHAR", "error_type": "VARCHAR",
+    "errorCode": "VARCHAR", "error_code": "VARCHAR",
+    "errorMessage": "VARCHAR", "error_message": "VARCHAR",
+    "request": "JSON", "response": "JSON", "org": "JSON"
+}'));
+
+-- The nested request / response / org objects of the nested shapes.
+CREATE OR REPLACE TEMP MACRO parse_nested(doc) AS CASE WHEN json_type(doc) = 'OBJECT' THEN
+    json_transform(doc, '{
+        "id": "VARCHAR", "requestId": "VARCHAR", "request_id": "VARCHAR",
+        "method": "VARCHAR", "path": "VARCHAR", "url": "VARCHAR", "route": "VARCHAR",
+        "status": "VARCHAR", "statusCode": "VARCHAR", "status_code": "VARCHAR",
+        "duration_ms": "VARCHAR", "durationMs": "VARCHAR",
+        "user_agent": "VARCHAR", "userAgent": "VARCHAR",
+        "client_ip": "VARCHAR", "clientIp": "VARCHAR", "ip": "VARCHAR",
+        "body": "JSON"
+    }') END;
+
+-- An error body is an object, or a JSON string holding one (response_body as text).
+CREATE OR REPLACE TEMP MACRO as_object(j) AS CASE
+    WHEN json_type(j) = 'OBJECT' THEN j
+    WHEN json_type(j) = 'VARCHAR' AND starts_with(ltrim(j ->> '$'), '{') AND json_valid(j ->> '$')
+        THEN json(j ->> '$')
+END;
+
+CREATE OR REPLACE TEMP MACRO parse_error_body(j) AS CASE WHEN j IS NOT NULL THEN
+    json_transform(j, '{
+        "statusCode": "VARCHAR", "type": "VARCHAR", "code": "VARCHAR",
+        "requestId": "VARCHAR", "request_id": "VARCHAR", "message": "VARCHAR"
+    }') END;
+
+-- Timestamps: ISO-8601 with or without a zone (naive means UTC: the session runs in UTC), or
+-- epoch seconds / milliseconds / microseconds / nanoseconds told apart by magnitude.
+CREATE OR REPLACE TEMP MACRO parse_ts(t) AS CASE
+    WHEN regexp_full_match(t, '-?[0-9]+(\.[0-9]+)?') THEN
+        CASE
+            WHEN abs(t::DOUBLE) >= 1e17 THEN to_timestamp(t::DOUBLE / 1e9)
+            WHEN abs(t::DOUBLE) >= 1e14 THEN to_timestamp(t::DOUBLE / 1e6)
+            WHEN abs(t::DOUBLE) >= 1e11 THEN to_timestamp(t::DOUBLE / 1e3)
+            ELSE to_timestamp(t::DOUBLE)
+        END
+    ELSE try_cast(t AS TIMESTAMPTZ)
+END;
+
+-- A route is the path with ids replaced by {id}: UUIDs, numbers, prefixed ids (inc_01jq…,
+-- org_2abc…: a lower-case prefix, '_', then letters and digits with at least one digit), long
+-- hex strings and ULIDs. The query string is dropped; a full URL loses its scheme and host.
+CREATE OR REPLACE TEMP MACRO path_only(p) AS
+    split_part(split_part(regexp_replace(p, '^[A-Za-z][A-Za-z0-9+.-]*://[^/]*', ''), '?', 1), '#', 1);
+CREATE OR REPLACE TEMP MACRO route_of(p) AS array_to_string(list_transform(
+    string_split(path_only(p), '/'),
+    lambda seg: CASE WHEN regexp_full_match(seg,
+        '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'
+        || '|[0-9]+|[a-z]{2,12}_[A-Za-z0-9]*[0-9][A-Za-z0-9]*|[0-9a-fA-F]{16,}|[0-9A-HJKMNP-TV-Z]{26}')
+        THEN '{id}' ELSE seg END), '/');
+
+-- A mapping-file rule: the value at a JSON path, optionally cut by a regex (first group).
+CREATE OR REPLACE TEMP MACRO mapped(doc, path, rx) AS CASE
+    WHEN path IS NULL THEN NULL
+    WHEN rx IS NULL THEN json_extract_string(doc, path)
+    ELSE nullif(regexp_extract(json_extract_string(doc, path), rx, 1), '')
+END;
+
+-- name: ingest_lines
+-- Parse, normalise and classify every line of the Arrow stream registered as `lines_in`
+-- (raw BLOB, line_no BIGINT, byte_offset BIGINT) and append one row per non-blank line to
+-- `records`: an event, or a reject with its reason. Blank and whitespace-only lines are
+-- dropped here and counted by the caller. $m_* are the mapping file's rules (NULL without one).
+INSERT INTO records
+WITH decoded AS (
+    SELECT line_no, byte_offset, raw, octet_length(raw) AS n_bytes,
+           -- NULL when the bytes are not UTF-8; a UTF-8 byte order mark is dropped
+           ltrim(try(decode(raw)), chr(65279)) AS body
+    FROM lines_in
+), nonblank AS (
+    SELECT * FROM decoded WHERE n_bytes > 0 AND (body IS NULL OR trim(body, e' \t\r\n\f\v') <> '')
+), parsed AS (
+    SELECT *, CASE WHEN n_bytes <= $max_line_bytes THEN parse_record(body) END AS outer_rec
+    FROM nonblank
+), unwrapped AS (
+    -- container wrappers: the record is a JSON string inside `log` or `message`
+    SELECT *, coalesce(
+        CASE WHEN starts_with(ltrim(outer_rec.log), '{') THEN parse_record(outer_rec.log) END,
+        CASE WHEN starts_with(ltrim(outer_rec.message), '{') THEN parse_record(outer_rec.message) END
+    ) AS inner_rec,
+    CASE WHEN starts_with(ltrim(outer_rec.log), '{') THEN outer_rec.log
+         WHEN starts_with(ltrim(outer_rec.message), '{') THEN outer_rec.message
+         ELSE body END AS doc
+    FROM parsed
+), shaped AS (
+    SELECT *, coalesce(inner_rec, outer_rec) AS r,
+           parse_nested(coalesce(inner_rec, outer_rec).request) AS req,
+           parse_nested(coalesce(inner_rec, outer_rec).response) AS resp,
+           parse_nested(coalesce(inner_rec, outer_rec).org) AS org
+    FROM unwrapped
+), fields AS (
+    SELECT *,
+        coalesce(mapped(doc, $m_timestamp, $rx_timestamp),
+                 r.timestamp, r."@timestamp", r.time, r.ts,
+                 outer_rec.timestamp, outer_rec."@timestamp", outer_rec.time, outer_rec.ts) AS ts_text,
+        parse_error_body(coalesce(as_object(r.error), as_object(r.body),
+                                  as_object(resp.body), as_object(r.response_body))) AS err
+    FROM shaped
+), normalised AS (
+    SELECT *,
+        CASE WHEN $ts_format IS NOT NULL THEN try_strptime(ts_text, $ts_format)::TIMESTAMPTZ
+             ELSE parse_ts(ts_text) END AS ts_value,
+        coalesce(mapped(doc, $m_request_id, $rx_request_id),
+                 r.requestId, r.request_id, r.req_id,
+                 req.id, req.requestId, req.request_id, err.requestId, err.request_id) AS request_id,
+        coalesce(mapped(doc, $m_service, $rx_service), r.service, r.service_name) AS service,
+        upper(coalesce(mapped(doc, $m_method, $rx_method), r.method, r.http_method, req.method)) AS method,
+        coalesce(mapped(doc, $m_path, $rx_path), r.path, req.path, r.url, req.url, r.uri) AS path_text,
+        coalesce(mapped(doc, $m_route, $rx_route), r.route, req.route) AS route_text,
+        try_cast(coalesce(mapped(doc, $m_status, $rx_status), r.statusCode, r.status_code,
+                          CASE WHEN regexp_full_match(r.status, '[0-9]{3}') THEN r.status END,
+                          resp.status, resp.statusCode, resp.status_code) AS SMALLINT) AS status,
+        try_cast(coalesce(mapped(doc, $m_duration_ms, $rx_duration_ms), r.durationMs, r.duration_ms,
+                          r.latency_ms, resp.duration_ms, resp.durationMs) AS DOUBLE)
+            * coalesce($duration_scale, 1) AS duration_ms,
+        coalesce(mapped(doc, $m_org_id, $rx_org_id), r.orgId, r.org_id, org.id) AS org_id,
+        coalesce(mapped(doc, $m_api_key_id, $rx_api_key_id), r.apiKeyId, r.api_key_id) AS api_key_id,
+        coalesce(mapped(doc, $m_user_agent, $rx_user_agent), r.userAgent, r.user_agent,
+                 req.user_agent, req.userAgent) AS user_agent,
+        coalesce(mapped(doc, $m_client_ip, $rx_client_ip), r.clientIp, r.client_ip, r.remote_addr,
+                 r.ip, req.client_ip, req.clientIp, req.ip) AS client_ip,
+        coalesce(r.level, r.severity) AS level,
+        coalesce(mapped(doc, $m_message, $rx_message), r.msg,
+                 CASE WHEN inner_rec IS NULL THEN coalesce(r.message, rtrim(r.log, e'\r\n')) END) AS message,
+        coalesce(mapped(doc, $m_error_type, $rx_error_type), err.type, r.errorType, r.error_type) AS error_type,
+        coalesce(mapped(doc, $m_error_code, $rx_error_code), err.code, r.errorCode, r.error_code) AS error_code,
+        coalesce(mapped(doc, $m_error_message, $rx_error_message), err.message, r.errorMessage,
+                 r.error_message, CASE WHEN json_type(r.error) = 'VARCHAR' THEN r.error ->> '$' END) AS error_message
+    FROM fields
+), classified AS (
+    SELECT *,
+        CASE
+            WHEN n_bytes > $max_line_bytes THEN 'too_long'
+            WHEN body IS NULL THEN 'invalid_utf8'
+            WHEN outer_rec IS NULL OR NOT starts_with(ltrim(body), '{') THEN
+                CASE WHEN json_valid(body) THEN 'not_an_object' ELSE 'invalid_json' END
+            WHEN ts_text IS NULL THEN 'no_timestamp'
+            WHEN ts_value IS NULL THEN 'bad_timestamp'
+        END AS reason
+    FROM normalised
+)
+SELECT
+    $source_id AS source_id, line_no, byte_offset,
+    CASE WHEN reason IS NOT NULL THEN 'reject'
+         WHEN status IS NOT NULL OR method IS NOT NULL THEN 'request'
+         WHEN request_id IS NOT NULL THEN 'trace'
+         ELSE 'log' END AS kind,
+    reason AS reject_reason,
+    CASE WHEN reason IS NULL THEN ts_value END AS ts,
+    CASE WHEN reason IS NULL THEN request_id END,
+    CASE WHEN reason IS NULL THEN service END,
+    CASE WHEN reason IS NULL THEN method END,
+    CASE WHEN reason IS NULL THEN path_text END AS path,
+    CASE WHEN reason IS NULL THEN coalesce(nullif(path_only(route_text), ''), route_of(path_text)) END AS route,
+    CASE WHEN reason IS NULL THEN status END,
+    CASE WHEN reason IS NULL THEN duration_ms END,
+    CASE WHEN reason IS NULL THEN org_id END,
+    CASE WHEN reason IS NULL THEN api_key_id END,
+    CASE WHEN reason IS NULL THEN user_agent END,
+    CASE WHEN reason IS NULL THEN client_ip END,
+    CASE WHEN reason IS NULL THEN level END,
+    CASE WHEN reason IS NULL THEN message END,
+    reason IS NULL AND err IS NOT NULL AS has_error_body,
+    CASE WHEN reason IS NULL THEN error_type END,
+    CASE WHEN reason IS NULL THEN error_code END,
+    CASE WHEN reason IS NULL THEN error_message END,
+    CASE WHEN reason IS NULL THEN err.statusCode END AS error_status,
+    CASE WHEN reason IS NULL THEN coalesce(err.requestId, err.request_id) END AS error_request_id,
+    -- keep the raw line for everything but plain successes, capped at 64 KiB
+    CASE
+        WHEN reason IS NULL AND status < 400 AND err IS NULL AND error_type IS NULL THEN NULL
+        WHEN body IS NULL THEN left(raw[1:65536]::VARCHAR, 65536)
+        ELSE left(body, 65536)
+    END AS raw
+FROM classified;
+
+-- name: ingest_counts
+-- What one ingest added from one source: rows by kind and rejects by reason.
+SELECT kind, coalesce(reject_reason, '') AS reason, count(*) AS n
+FROM records
+WHERE source_id = $source_id AND line_no > $after_line
+GROUP BY ALL;
+
+-- name: find_sources_by_head
+-- Sources whose identity (hash of their first head_len bytes) matches a file's head.
+-- The caller passes the candidate (head_len, sha256) pairs it computed from the file.
+SELECT source_id, path, compression, head_len, head_sha256, tail_sha256,
+       bytes_consumed, lines_consumed, blank_lines
+FROM sources
+WHERE list_contains($heads, head_len::VARCHAR || ':' || head_sha256)
+ORDER BY (path = $path) DESC, bytes_consumed DESC;
+
+-- name: head_lengths
+-- The distinct head lengths that identify stored sources (most are the full 1 KiB).
+SELECT DISTINCT head_len FROM sources ORDER BY head_len;
+
+-- name: insert_source
+-- Register a new source; its first ingest commits with it.
+INSERT INTO sources VALUES (
+    nextval('source_id_seq'), $path, $compression, $head_len, $head_sha256, $tail_sha256,
+    $bytes_consumed, $lines_consumed, $blank_lines, now(), now()
+) RETURNING source_id;
+
+-- name: update_source
+-- Move a source's offset forward after an ingest, in the same transaction as its rows.
+UPDATE sources SET
+    path = $path, compression = $compression, head_len = $head_len, head_sha256 = $head_sha256,
+    tail_sha256 = $tail_sha256, bytes_consumed = $bytes_consumed,
+    lines_consumed = $lines_consumed, blank_lines = $blank_lines, last_ingested_at = now()
+WHERE source_id = $source_id;

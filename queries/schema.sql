@@ -1,0 +1,67 @@
+-- name: create_schema_v1
+-- The store's tables, version 1. `records` holds one row per non-blank input line: an event
+-- (kind request, trace or log) or a rejected line (kind reject). The `events` and `rejects`
+-- views are what every other query reads. Raw text is kept only where it earns its place
+-- (failures, trace and log lines, rejects); every row keeps its provenance (source, line, byte).
+CREATE TABLE IF NOT EXISTS meta (
+    key VARCHAR PRIMARY KEY,
+    value VARCHAR NOT NULL
+);
+CREATE SEQUENCE IF NOT EXISTS source_id_seq START 1;
+CREATE TABLE IF NOT EXISTS sources (
+    source_id BIGINT PRIMARY KEY,
+    path VARCHAR NOT NULL,            -- where it was last read from ('-' for stdin)
+    compression VARCHAR NOT NULL,     -- none | gzip | zstd
+    head_len BIGINT NOT NULL,         -- identity: sha256 of the first head_len content bytes
+    head_sha256 VARCHAR NOT NULL,
+    tail_sha256 VARCHAR NOT NULL,     -- sha256 of the (up to) 256 bytes before bytes_consumed
+    bytes_consumed BIGINT NOT NULL,   -- offset of the first byte not yet ingested
+    lines_consumed BIGINT NOT NULL,
+    blank_lines BIGINT NOT NULL,
+    first_ingested_at TIMESTAMPTZ NOT NULL,
+    last_ingested_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE IF NOT EXISTS records (
+    source_id BIGINT NOT NULL,
+    line_no BIGINT NOT NULL,          -- 1-based line number in the source
+    byte_offset BIGINT NOT NULL,      -- offset of the line's first byte in the (decompressed) source
+    kind VARCHAR NOT NULL,            -- request | trace | log | reject
+    reject_reason VARCHAR,
+    ts TIMESTAMPTZ,
+    request_id VARCHAR,
+    service VARCHAR,
+    method VARCHAR,
+    path VARCHAR,
+    route VARCHAR,
+    status SMALLINT,
+    duration_ms DOUBLE,
+    org_id VARCHAR,
+    api_key_id VARCHAR,
+    user_agent VARCHAR,
+    client_ip VARCHAR,
+    level VARCHAR,
+    message VARCHAR,
+    has_error_body BOOLEAN NOT NULL,
+    error_type VARCHAR,
+    error_code VARCHAR,
+    error_message VARCHAR,
+    error_status VARCHAR,             -- statusCode as written in the error body (text: it drifts)
+    error_request_id VARCHAR,         -- requestId as written in the error body
+    raw VARCHAR                       -- the line, capped at 64 KiB; NULL for plain successes
+);
+CREATE OR REPLACE VIEW events AS
+    SELECT * EXCLUDE (reject_reason) FROM records WHERE kind <> 'reject';
+CREATE OR REPLACE VIEW rejects AS
+    SELECT r.source_id, s.path AS source_path, r.line_no, r.byte_offset,
+           r.reject_reason AS reason, r.raw
+    FROM records r JOIN sources s USING (source_id)
+    WHERE r.kind = 'reject';
+INSERT INTO meta VALUES ('schema_version', '1') ON CONFLICT DO NOTHING;
+
+-- name: schema_version
+-- The store's schema version, or no row for a store made by something else.
+SELECT value FROM meta WHERE key = 'schema_version';
+
+-- name: set_schema_version
+-- Record the schema version after a migration.
+INSERT OR REPLACE INTO meta VALUES ('schema_version', $version);

@@ -1,0 +1,45 @@
+-- name: store_overview
+-- One row summarising the store for `triage info`: what it holds and the time it covers.
+SELECT
+    (SELECT count(*) FROM sources) AS sources,
+    count(*) FILTER (WHERE kind = 'request') AS requests,
+    count(*) FILTER (WHERE kind = 'trace') AS trace_events,
+    count(*) FILTER (WHERE kind = 'log') AS log_events,
+    count(*) FILTER (WHERE kind = 'reject') AS rejected,
+    (SELECT coalesce(sum(blank_lines), 0) FROM sources) AS blank_lines,
+    min(ts) AS first_event,
+    max(ts) AS last_event,
+    (SELECT max(last_ingested_at) FROM sources) AS last_ingested_at
+FROM records;
+
+-- name: store_sources
+-- Every ingested source with what was taken from it, newest first.
+SELECT
+    s.source_id, s.path, s.compression, s.bytes_consumed, s.lines_consumed, s.blank_lines,
+    count(r.line_no) FILTER (WHERE r.kind <> 'reject') AS events,
+    count(r.line_no) FILTER (WHERE r.kind = 'reject') AS rejected,
+    min(r.ts) AS first_event, max(r.ts) AS last_event, s.last_ingested_at
+FROM sources s LEFT JOIN records r USING (source_id)
+GROUP BY ALL
+ORDER BY s.last_ingested_at DESC, s.source_id DESC;
+
+-- name: rejects_by_reason
+-- Rejected lines counted by reason, most common first.
+SELECT reason, count(*) AS lines
+FROM rejects
+GROUP BY reason
+ORDER BY lines DESC, reason;
+
+-- name: configure_connection
+-- Settings every connection runs with: UTC for naive timestamps and day buckets, no
+-- extension downloads or autoloading, and no file or network access from SQL (triage reads
+-- files itself and hands DuckDB Arrow data, so a path in a log can never be opened).
+SET TimeZone = 'UTC';
+SET autoinstall_known_extensions = false;
+SET autoload_known_extensions = false;
+SET enable_external_access = false;
+
+-- name: has_meta_table
+-- Whether the open database has triage's meta table (is a triage store at all).
+SELECT count(*) > 0 FROM duckdb_tables()
+WHERE table_name = 'meta' AND database_name = current_database();

@@ -1,0 +1,30 @@
+"""triage's own exceptions. The CLI turns each into a one-line message and its exit code."""
+
+# Exit codes, documented in README. Few on purpose.
+EXIT_OK = 0
+EXIT_PARTIAL = 1  # some inputs failed (ingest) or some ids were not found (lookup)
+EXIT_USAGE = 2  # bad arguments or bad input the user must fix (click uses 2 as well)
+EXIT_BUSY = 3  # another process holds the store
+EXIT_INTERRUPTED = 130
+
+
+class TriageError(Exception):
+    """An expected failure: shown to the user as one line, with what to do next."""
+
+    exit_code = EXIT_USAGE
+
+
+class StoreError(TriageError):
+    """The store cannot be opened or is not a triage store."""
+
+
+class StoreBusy(TriageError):
+    exit_code = EXIT_BUSY
+
+
+class QueryFileError(TriageError):
+    """A .sql file in queries/ is malformed (reported with file:line)."""
+
+
+class MappingError(TriageError):
+    """A --mapping file is malformed."""

@@ -1,0 +1,129 @@
+"""One formatter per output format for rows of data: table, json, csv, md.
+
+Every formatter takes a list of dicts (one per row, same keys) and returns text. Values from
+logs are neutralised for their destination: control characters for the terminal, formula
+prefixes for spreadsheets (CWE-1236), table-breaking characters for Markdown.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from collections.abc import Callable, Sequence
+
+Row = dict[str, object]
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]|\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1e6 else f"{value:.0f}"
+    return str(value)
+
+
+def terminal_safe(value: str) -> str:
+    """ANSI escapes and control characters from logs must not drive the terminal."""
+    return _CONTROL.sub("\N{REPLACEMENT CHARACTER}", value).replace("\n", "\\n").replace("\t", " ")
+
+
+def format_table(rows: Sequence[Row]) -> str:
+    if not rows:
+        return "(no rows)\n"
+    cols = list(rows[0])
+    cells = [[terminal_safe(_text(r.get(c))) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    numeric = [
+        all(isinstance(r.get(c), int | float) or r.get(c) is None for r in rows) for c in cols
+    ]
+
+    def line(values: Sequence[str]) -> str:
+        parts = [
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    out = [line(cols), line(["-" * w for w in widths])]
+    out += [line(row) for row in cells]
+    return "\n".join(out) + "\n"
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, dt.datetime):
+        return _text(value)
+    if isinstance(value, dt.date | dt.timedelta):
+        return str(value)
+    return value
+
+
+def format_json(rows: Sequence[Row]) -> str:
+    return (
+        json.dumps(
+            [{k: _json_value(v) for k, v in r.items()} for r in rows],
+            indent=2,
+            ensure_ascii=False,
+            default=str,
+        )
+        + "\n"
+    )
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """Neutralise spreadsheet formulas in text cells; numbers stay numbers."""
+    if isinstance(value, int | float) or value is None:
+        return "" if value is None else value
+    text = _text(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def format_csv(rows: Sequence[Row]) -> str:
+    if not rows:
+        return ""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(list(rows[0]))
+    for r in rows:
+        writer.writerow([csv_cell(v) for v in r.values()])
+    return buf.getvalue()
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#!~])")
+
+
+def md_cell(value: object) -> str:
+    """Escape a value for a Markdown table cell: no '|', newline, backtick or link breaks it."""
+    text = terminal_safe(_text(value)).replace("\\n", " ")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def format_md(rows: Sequence[Row]) -> str:
+    if not rows:
+        return "_No rows._\n"
+    cols = list(rows[0])
+    out = [
+        "| " + " | ".join(md_cell(c) for c in cols) + " |",
+        "|"
+        + "|".join(" ---: " if isinstance(rows[0].get(c), int | float) else " --- " for c in cols)
+        + "|",
+    ]
+    out += ["| " + " | ".join(md_cell(r.get(c)) for c in cols) + " |" for r in rows]
+    return "\n".join(out) + "\n"
+
+
+FORMATTERS: dict[str, Callable[[Sequence[Row]], str]] = {
+    "table": format_table,
+    "json": format_json,
+    "csv": format_csv,
+    "md": format_md,
+}

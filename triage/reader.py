@@ -1,0 +1,275 @@
+"""Reading log files as batches of raw lines, for DuckDB to parse.
+
+Python's part is only to move bytes: open the file (plain, gzip or zstd, told apart by magic
+bytes, not by name), skip what an earlier ingest already took, and cut the content into blocks
+at newlines. Each block becomes an Arrow batch of raw lines (binary: invalid UTF-8 survives to
+be rejected by DuckDB), with line numbers and byte offsets. Splitting uses Arrow's
+multi-threaded CSV tokenizer with a delimiter and quoting it never sees, falling back to
+bytes.split for the rare block it cannot cut exactly (stray CR, a byte order mark, a huge line).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import shutil
+import sys
+import tempfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+HEAD_LEN = 1024  # bytes of content that identify a source (its fingerprint)
+TAIL_LEN = 256  # bytes before the saved offset that must still match to resume
+BLOCK_SIZE = 32 << 20  # bytes handed to DuckDB per batch: bounds memory whatever the file size
+
+_MAGIC = ((b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"))
+_DELIM = "\x1e"  # record separator: never valid unescaped inside a JSON line
+
+LINE_SCHEMA = pa.schema(
+    [("raw", pa.binary()), ("line_no", pa.int64()), ("byte_offset", pa.int64())]
+)
+
+_PARSE = pacsv.ParseOptions(
+    delimiter=_DELIM,
+    quote_char=False,
+    escape_char=False,
+    newlines_in_values=False,
+    ignore_empty_lines=False,
+)
+_CONVERT = pacsv.ConvertOptions(
+    column_types={"raw": pa.binary()},
+    null_values=[],
+    strings_can_be_null=False,
+    quoted_strings_can_be_null=False,
+)
+_READ = pacsv.ReadOptions(column_names=["raw"], block_size=1 << 20, use_threads=True)
+
+
+class ReadError(Exception):
+    """A file could not be read to the end (missing, unreadable, truncated or corrupt archive)."""
+
+
+def sniff_compression(head: bytes) -> str:
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            return name
+    return "none"
+
+
+@dataclass
+class Opened:
+    """An input opened for reading its (decompressed) content from the start."""
+
+    name: str  # path as given, or '-' for stdin
+    compression: str
+    stream: BinaryIO
+    size: int | None  # content size for plain files (read no further: a writer may append)
+    finished: bool  # True when EOF ends the last line (archives, stdin)
+    raw: BinaryIO  # the file on disk, for progress
+
+    def close(self) -> None:
+        self.stream.close()
+        self.raw.close()
+
+    def raw_position(self) -> int:
+        try:
+            return self.raw.tell()
+        except (OSError, ValueError):
+            return 0
+
+
+def open_input(name: str, spooled: str | None = None) -> Opened:
+    """Open a path, recognising gzip and zstd by their magic bytes, not by name.
+
+    Standard input ('-') is read from `spooled`, a file it was first copied to, so that it
+    can be read twice like any file; it is finished: EOF ends its last line.
+    """
+    try:
+        raw: BinaryIO = open(spooled or name, "rb")  # noqa: SIM115 - closed by Opened.close
+        peek = raw.read(4)
+        raw.seek(0)
+        size = os.fstat(raw.fileno()).st_size
+    except OSError as exc:
+        raise ReadError(f"{name}: {exc.strerror or exc}") from None
+    compression = sniff_compression(peek)
+    if compression == "gzip":
+        stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb")
+    elif compression == "zstd":
+        stream = _ZstdReader(raw)
+    else:
+        stream = raw
+    plain_file = compression == "none"
+    return Opened(
+        name,
+        compression,
+        stream,
+        size if plain_file else None,
+        finished=not plain_file or spooled is not None,
+        raw=raw,
+    )
+
+
+def spool_stdin(directory: str | None = None) -> str:
+    """Copy standard input to a temporary file and return its path (the caller deletes it)."""
+    fd, path = tempfile.mkstemp(prefix="triage-stdin-", dir=directory)
+    with os.fdopen(fd, "wb") as out:
+        shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+    return path
+
+
+class _ZstdReader(io.RawIOBase):
+    """zstd via pyarrow's codec (no extra dependency), as a file object."""
+
+    def __init__(self, raw: BinaryIO):
+        self._raw = raw
+        self._inner = pa.CompressedInputStream(pa.PythonFile(raw, mode="r"), "zstd")
+
+    def readable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if offset != 0 or whence != 0:
+            raise io.UnsupportedOperation("a zstd stream only rewinds to its start")
+        self._raw.seek(0)
+        self._inner = pa.CompressedInputStream(pa.PythonFile(self._raw, mode="r"), "zstd")
+        return 0
+
+    def read(self, n: int = -1) -> bytes:
+        return self._inner.read() if n is None or n < 0 else self._inner.read(n)
+
+    def close(self) -> None:
+        self._inner.close()
+        self._raw.close()
+        super().close()
+
+
+def _read(stream: BinaryIO, n: int, name: str) -> bytes:
+    """Read up to n bytes, turning every decompression failure into a ReadError."""
+    try:
+        return stream.read(n)
+    except EOFError:
+        raise ReadError(f"{name}: archive is truncated (ends before its end marker)") from None
+    except (OSError, zlib.error, pa.ArrowException) as exc:
+        raise ReadError(f"{name}: cannot decompress ({exc})") from None
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class LineReader:
+    """Streams an input's content from `offset` as Arrow batches of complete lines.
+
+    After the batches are consumed, `offset`/`lines` say how far the content was taken,
+    `tail` holds the bytes just before that offset (the resume marker) and `pending` the bytes
+    of an incomplete last line left for a later run.
+    """
+
+    opened: Opened
+    offset: int
+    lines: int
+    tail: bytes = b""
+    pending: int = 0
+    on_progress: Callable[[int], None] | None = None
+    error: ReadError | None = field(default=None, repr=False)
+
+    def batches(self, first: bytes = b"") -> Iterator[pa.RecordBatch]:
+        """Yield batches; `first` is content already read from the stream at `offset`."""
+        carry = first
+        remaining = (
+            None if self.opened.size is None else self.opened.size - self.offset - len(first)
+        )
+        while True:
+            want = BLOCK_SIZE if remaining is None else min(BLOCK_SIZE, remaining)
+            data = _read(self.opened.stream, want, self.opened.name) if want > 0 else b""
+            if remaining is not None:
+                remaining -= len(data)
+            at_end = not data or remaining == 0
+            block = carry + data if carry else data
+            if not block:
+                return
+            cut = block.rfind(b"\n") + 1
+            if at_end and self.opened.finished:
+                cut = len(block)  # EOF ends the last line of an archive or of stdin
+            if cut == 0 and not at_end:
+                carry = block  # a line longer than a block: keep reading
+                continue
+            complete, carry = block[:cut], block[cut:]
+            if complete:
+                yield self._batch(complete)
+            if self.on_progress:
+                self.on_progress(len(data))
+            if at_end:
+                self.pending = len(carry)
+                return
+
+    def _batch(self, block: bytes) -> pa.RecordBatch:
+        lines = split_lines(block)
+        n = len(lines)
+        lengths = pc.add(pc.binary_length(lines).cast(pa.int64()), 1)
+        ends = pc.cumulative_sum(lengths)
+        offsets = pc.add(pc.subtract(ends, lengths), self.offset)
+        line_no = pa.array(range(self.lines + 1, self.lines + n + 1), pa.int64())
+        self.tail = (self.tail + block)[-TAIL_LEN:]
+        self.offset += len(block)
+        self.lines += n
+        return pa.RecordBatch.from_arrays([lines, line_no, offsets], schema=LINE_SCHEMA)
+
+
+def split_lines(block: bytes) -> pa.Array:
+    """Cut a block into lines (without their '\\n'); a final newline adds no empty line."""
+    if not block:
+        return pa.array([], pa.binary())
+    if (
+        b"\r" not in block
+        and _DELIM.encode() not in block
+        and not block.startswith(b"\xef\xbb\xbf")
+    ):
+        try:
+            table = pacsv.read_csv(
+                pa.py_buffer(block),
+                read_options=_READ,
+                parse_options=_PARSE,
+                convert_options=_CONVERT,
+            )
+            return table.column(0).combine_chunks()
+        except pa.ArrowInvalid:
+            pass  # a line longer than the tokenizer's block: cut it the slow way
+    parts = block.split(b"\n")
+    if block.endswith(b"\n"):
+        parts.pop()
+    return pa.array(parts, pa.binary())
+
+
+def read_head(opened: Opened) -> bytes:
+    """Read the identifying head of the content, leaving the stream at its start."""
+    head = _read(opened.stream, HEAD_LEN, opened.name)
+    opened.stream.seek(0)  # gzip and zstd streams rewind by decompressing again from 0
+    return head
+
+
+def skip_to(opened: Opened, offset: int) -> bytes:
+    """Advance the stream to `offset`, returning the TAIL_LEN bytes before it (the marker)."""
+    if opened.size is not None:
+        start = max(0, offset - TAIL_LEN)
+        opened.stream.seek(start)
+        return _read(opened.stream, offset - start, opened.name)
+    opened.stream.seek(0)
+    tail = b""
+    left = offset
+    while left > 0:
+        data = _read(opened.stream, min(BLOCK_SIZE, left), opened.name)
+        if not data:
+            break
+        left -= len(data)
+        tail = (tail + data)[-TAIL_LEN:]
+    return tail if left == 0 else b""

@@ -1,0 +1,142 @@
+"""The DuckDB store: where it lives, how a connection is opened, and its schema.
+
+Every connection runs in UTC, with extension autoloading and remote filesystems off. Python
+hands DuckDB Arrow data; DuckDB itself never opens a path a log line could name.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from triage import sql
+from triage.errors import StoreBusy, StoreError
+
+SCHEMA_VERSION = 1
+
+# Each step takes a store from version N-1 to N. Version 1 is the first schema.
+MIGRATIONS = {1: "create_schema_v1"}
+
+
+def default_store_path() -> Path:
+    """$TRIAGE_DB, else the XDG data directory (~/.local/share/triage/triage.duckdb)."""
+    env = os.environ.get("TRIAGE_DB")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "triage" / "triage.duckdb"
+
+
+@dataclass
+class Store:
+    path: Path
+    con: duckdb.DuckDBPyConnection
+
+    def run(self, name: str, params: dict | None = None) -> duckdb.DuckDBPyConnection:
+        """Run a named query from queries/ with $params bound, never pasted."""
+        q = sql.get(name)
+        return self.con.execute(q.sql, params or {})
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+_LOCK_HOLDER = re.compile(r"\(PID (\d+)\)")
+
+
+def open_store(path: Path | str | None = None, *, read_only: bool = False) -> Store:
+    """Open (and for writers, create or migrate) the store at `path`."""
+    path = Path(path) if path is not None else default_store_path()
+    if read_only and not path.exists():
+        raise StoreError(f"no store at {path}; run 'triage ingest PATH' first (or pass --db)")
+    if not read_only:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create {path.parent}: {exc.strerror}; pass --db") from None
+    # The store holds customer traffic: a new one is readable by its owner only.
+    old_umask = os.umask(0o077)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise _open_error(path, exc) from None
+    except duckdb.Error as exc:
+        raise StoreError(
+            f"cannot open {path} as a DuckDB store ({_first_line(exc)}); "
+            "pass --db with a triage store, or a new path"
+        ) from None
+    finally:
+        os.umask(old_umask)
+    store = Store(path, con)
+    store.run("configure_connection")
+    version = _schema_version(store)
+    if read_only:
+        if version is None:
+            store.close()
+            raise StoreError(f"{path} is not a triage store; run 'triage ingest' with it first")
+    else:
+        _migrate(store, version)
+    if version is not None and version > SCHEMA_VERSION:
+        store.close()
+        raise StoreError(
+            f"{path} has schema version {version}, newer than this triage "
+            f"understands ({SCHEMA_VERSION}); upgrade triage"
+        )
+    return store
+
+
+def _schema_version(store: Store) -> int | None:
+    if not store.run("has_meta_table").fetchone()[0]:
+        return None
+    row = store.run("schema_version").fetchone()
+    return int(row[0]) if row else None
+
+
+def _migrate(store: Store, version: int | None) -> None:
+    current = version or 0
+    for target in range(current + 1, SCHEMA_VERSION + 1):
+        store.con.begin()
+        store.run(MIGRATIONS[target])
+        store.run("set_schema_version", {"version": str(target)})
+        store.con.commit()
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _open_error(path: Path, exc: duckdb.IOException) -> Exception:
+    text = str(exc)
+    if "lock" in text.lower():
+        holder = _LOCK_HOLDER.search(text)
+        who = f"process {holder.group(1)}" if holder else "another process"
+        return StoreBusy(f"the store {path} is in use by {who}; wait for it to finish and retry")
+    return StoreError(f"cannot open the store {path}: {_first_line(exc)}")
+
+
+def describe(store: Store) -> dict:
+    """What `triage info` shows: which store, its schema, sources, counts and time range."""
+    overview = store.run("store_overview")
+    cols = [d[0] for d in overview.description]
+    summary = dict(zip(cols, overview.fetchone(), strict=True))
+    sources_cur = store.run("store_sources")
+    source_cols = [d[0] for d in sources_cur.description]
+    sources = [dict(zip(source_cols, r, strict=True)) for r in sources_cur.fetchall()]
+    rejects = dict(store.run("rejects_by_reason").fetchall())
+    return {
+        "store": str(store.path),
+        "schema_version": _schema_version(store),
+        **summary,
+        "rejected_by_reason": rejects,
+        "source_files": sources,
+    }

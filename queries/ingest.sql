@@ -8,16 +8,15 @@
 CREATE OR REPLACE TEMP MACRO parse_record(doc) AS try(json_transform(doc, '{
     "timestamp": "VARCHAR", "@timestamp": "VARCHAR", "time": "VARCHAR", "ts": "VARCHAR",
     "requestId": "VARCHAR", "request_id": "VARCHAR", "req_id": "VARCHAR",
-    "service": "VARCHAR", "service_name": "VARCHAR",
-    "method": "VARCHAR", "http_method": "VARCHAR",
-    "path": "VARCHAR", "url": "VARCHAR", "uri": "VARCHAR", "route": "VARCHAR",
+    "service": "VARCHAR", "method": "VARCHAR",
+    "path": "VARCHAR", "url": "VARCHAR", "route": "VARCHAR",
     "statusCode": "VARCHAR", "status_code": "VARCHAR", "status": "VARCHAR",
-    "durationMs": "VARCHAR", "duration_ms": "VARCHAR", "latency_ms": "VARCHAR",
+    "durationMs": "VARCHAR", "duration_ms": "VARCHAR",
     "orgId": "VARCHAR", "org_id": "VARCHAR",
     "apiKeyId": "VARCHAR", "api_key_id": "VARCHAR",
     "userAgent": "VARCHAR", "user_agent": "VARCHAR",
-    "clientIp": "VARCHAR", "client_ip": "VARCHAR", "remote_addr": "VARCHAR", "ip": "VARCHAR",
-    "level": "VARCHAR", "severity": "VARCHAR", "msg": "VARCHAR", "message": "VARCHAR",
+    "clientIp": "VARCHAR", "client_ip": "VARCHAR",
+    "level": "VARCHAR", "msg": "VARCHAR", "message": "VARCHAR",
     "log": "VARCHAR",
     "error": "JSON", "body": "JSON", "response_body": "JSON",
     "errorType": "VARCHAR", "error_type": "VARCHAR",
@@ -37,6 +36,13 @@ CREATE OR REPLACE TEMP MACRO parse_nested(doc) AS CASE WHEN json_type(doc) = 'OB
         "client_ip": "VARCHAR", "clientIp": "VARCHAR", "ip": "VARCHAR",
         "body": "JSON"
     }') END;
+
+-- The record inside a container wrapper: the `log` or `message` string, when it holds an object.
+CREATE OR REPLACE TEMP MACRO inner_doc_of(s) AS
+    CASE WHEN starts_with(ltrim(s), '{') AND json_valid(s) THEN s END;
+CREATE OR REPLACE TEMP MACRO inner_record(line) AS CASE WHEN json_valid(line) THEN coalesce(
+    inner_doc_of(json_extract_string(line, '$.log')),
+    inner_doc_of(json_extract_string(line, '$.message'))) END;
 
 -- An error body is an object, or a JSON string holding one (response_body as text).
 CREATE OR REPLACE TEMP MACRO as_object(j) AS CASE
@@ -87,7 +93,8 @@ END;
 -- Parse, normalise and classify every line of the Arrow stream registered as `lines_in`
 -- (raw BLOB, line_no BIGINT, byte_offset BIGINT) and append one row per non-blank line to
 -- `records`: an event, or a reject with its reason. Blank and whitespace-only lines are
--- dropped here and counted by the caller. $m_* are the mapping file's rules (NULL without one).
+-- dropped here and counted by the caller. $m_* / $rx_* are a mapping file's rules (NULL
+-- without one). Each line's JSON is parsed once; nested parts are parsed only where present.
 INSERT INTO records
 WITH decoded AS (
     SELECT line_no, byte_offset, raw, octet_length(raw) AS n_bytes,
@@ -95,31 +102,30 @@ WITH decoded AS (
            ltrim(try(decode(raw)), chr(65279)) AS body
     FROM lines_in
 ), nonblank AS (
-    SELECT * FROM decoded WHERE n_bytes > 0 AND (body IS NULL OR trim(body, e' \t\r\n\f\v') <> '')
-), parsed AS (
-    SELECT *, CASE WHEN n_bytes <= $max_line_bytes THEN parse_record(body) END AS outer_rec
-    FROM nonblank
+    SELECT * FROM decoded
+    WHERE n_bytes > 0
+      AND CASE WHEN body IS NULL OR starts_with(body, '{') THEN true
+               ELSE trim(body, e' \t\r\n\f\v') <> '' END
 ), unwrapped AS (
-    -- container wrappers: the record is a JSON string inside `log` or `message`
-    SELECT *, coalesce(
-        CASE WHEN starts_with(ltrim(outer_rec.log), '{') THEN parse_record(outer_rec.log) END,
-        CASE WHEN starts_with(ltrim(outer_rec.message), '{') THEN parse_record(outer_rec.message) END
-    ) AS inner_rec,
-    CASE WHEN starts_with(ltrim(outer_rec.log), '{') THEN outer_rec.log
-         WHEN starts_with(ltrim(outer_rec.message), '{') THEN outer_rec.message
-         ELSE body END AS doc
-    FROM parsed
-), shaped AS (
-    SELECT *, coalesce(inner_rec, outer_rec) AS r,
-           parse_nested(coalesce(inner_rec, outer_rec).request) AS req,
-           parse_nested(coalesce(inner_rec, outer_rec).response) AS resp,
-           parse_nested(coalesce(inner_rec, outer_rec).org) AS org
+    -- container wrappers (Docker's `log`, CloudWatch's `message`): the record is a JSON
+    -- string inside the line; the wrapper's own time is a fallback timestamp
+    -- (a cheap pre-filter: such a line holds a string value that starts with '{')
+    SELECT *, CASE WHEN n_bytes <= $max_line_bytes AND contains(body, '"{')
+                   THEN inner_record(body) END AS inner_doc
+    FROM nonblank
+), parsed AS (
+    SELECT *, coalesce(inner_doc, body) AS doc,
+           CASE WHEN n_bytes <= $max_line_bytes THEN parse_record(coalesce(inner_doc, body)) END AS r,
+           CASE WHEN inner_doc IS NOT NULL THEN json_extract_string(body, '$.time') END AS wrapper_time
     FROM unwrapped
+), shaped AS (
+    SELECT *, parse_nested(r.request) AS req, parse_nested(r.response) AS resp,
+           parse_nested(r.org) AS org
+    FROM parsed
 ), fields AS (
     SELECT *,
         coalesce(mapped(doc, $m_timestamp, $rx_timestamp),
-                 r.timestamp, r."@timestamp", r.time, r.ts,
-                 outer_rec.timestamp, outer_rec."@timestamp", outer_rec.time, outer_rec.ts) AS ts_text,
+                 r.timestamp, r."@timestamp", r.time, r.ts, wrapper_time) AS ts_text,
         parse_error_body(coalesce(as_object(r.error), as_object(r.body),
                                   as_object(resp.body), as_object(r.response_body))) AS err
     FROM shaped
@@ -130,25 +136,25 @@ WITH decoded AS (
         coalesce(mapped(doc, $m_request_id, $rx_request_id),
                  r.requestId, r.request_id, r.req_id,
                  req.id, req.requestId, req.request_id, err.requestId, err.request_id) AS request_id,
-        coalesce(mapped(doc, $m_service, $rx_service), r.service, r.service_name) AS service,
-        upper(coalesce(mapped(doc, $m_method, $rx_method), r.method, r.http_method, req.method)) AS method,
-        coalesce(mapped(doc, $m_path, $rx_path), r.path, req.path, r.url, req.url, r.uri) AS path_text,
+        coalesce(mapped(doc, $m_service, $rx_service), r.service) AS service,
+        upper(coalesce(mapped(doc, $m_method, $rx_method), r.method, req.method)) AS method,
+        coalesce(mapped(doc, $m_path, $rx_path), r.path, req.path, r.url, req.url) AS path_text,
         coalesce(mapped(doc, $m_route, $rx_route), r.route, req.route) AS route_text,
         try_cast(coalesce(mapped(doc, $m_status, $rx_status), r.statusCode, r.status_code,
                           CASE WHEN regexp_full_match(r.status, '[0-9]{3}') THEN r.status END,
                           resp.status, resp.statusCode, resp.status_code) AS SMALLINT) AS status,
         try_cast(coalesce(mapped(doc, $m_duration_ms, $rx_duration_ms), r.durationMs, r.duration_ms,
-                          r.latency_ms, resp.duration_ms, resp.durationMs) AS DOUBLE)
+                          resp.duration_ms, resp.durationMs) AS DOUBLE)
             * coalesce($duration_scale, 1) AS duration_ms,
         coalesce(mapped(doc, $m_org_id, $rx_org_id), r.orgId, r.org_id, org.id) AS org_id,
         coalesce(mapped(doc, $m_api_key_id, $rx_api_key_id), r.apiKeyId, r.api_key_id) AS api_key_id,
         coalesce(mapped(doc, $m_user_agent, $rx_user_agent), r.userAgent, r.user_agent,
                  req.user_agent, req.userAgent) AS user_agent,
-        coalesce(mapped(doc, $m_client_ip, $rx_client_ip), r.clientIp, r.client_ip, r.remote_addr,
-                 r.ip, req.client_ip, req.clientIp, req.ip) AS client_ip,
-        coalesce(r.level, r.severity) AS level,
-        coalesce(mapped(doc, $m_message, $rx_message), r.msg,
-                 CASE WHEN inner_rec IS NULL THEN coalesce(r.message, rtrim(r.log, e'\r\n')) END) AS message,
+        coalesce(mapped(doc, $m_client_ip, $rx_client_ip), r.clientIp, r.client_ip,
+                 req.client_ip, req.clientIp, req.ip) AS client_ip,
+        r.level AS level,
+        coalesce(mapped(doc, $m_message, $rx_message), r.msg, r.message,
+                 rtrim(r.log, e'\r\n')) AS message,
         coalesce(mapped(doc, $m_error_type, $rx_error_type), err.type, r.errorType, r.error_type) AS error_type,
         coalesce(mapped(doc, $m_error_code, $rx_error_code), err.code, r.errorCode, r.error_code) AS error_code,
         coalesce(mapped(doc, $m_error_message, $rx_error_message), err.message, r.errorMessage,
@@ -159,8 +165,8 @@ WITH decoded AS (
         CASE
             WHEN n_bytes > $max_line_bytes THEN 'too_long'
             WHEN body IS NULL THEN 'invalid_utf8'
-            WHEN outer_rec IS NULL OR NOT starts_with(ltrim(body), '{') THEN
-                CASE WHEN json_valid(body) THEN 'not_an_object' ELSE 'invalid_json' END
+            WHEN r IS NULL OR NOT starts_with(ltrim(doc), '{') THEN
+                CASE WHEN json_valid(doc) THEN 'not_an_object' ELSE 'invalid_json' END
             WHEN ts_text IS NULL THEN 'no_timestamp'
             WHEN ts_value IS NULL THEN 'bad_timestamp'
         END AS reason
@@ -174,23 +180,26 @@ SELECT
          ELSE 'log' END AS kind,
     reason AS reject_reason,
     CASE WHEN reason IS NULL THEN ts_value END AS ts,
-    CASE WHEN reason IS NULL THEN request_id END,
-    CASE WHEN reason IS NULL THEN service END,
-    CASE WHEN reason IS NULL THEN method END,
+    CASE WHEN reason IS NULL THEN request_id END AS request_id,
+    CASE WHEN reason IS NULL THEN service END AS service,
+    CASE WHEN reason IS NULL THEN method END AS method,
     CASE WHEN reason IS NULL THEN path_text END AS path,
-    CASE WHEN reason IS NULL THEN coalesce(nullif(path_only(route_text), ''), route_of(path_text)) END AS route,
-    CASE WHEN reason IS NULL THEN status END,
-    CASE WHEN reason IS NULL THEN duration_ms END,
-    CASE WHEN reason IS NULL THEN org_id END,
-    CASE WHEN reason IS NULL THEN api_key_id END,
-    CASE WHEN reason IS NULL THEN user_agent END,
-    CASE WHEN reason IS NULL THEN client_ip END,
-    CASE WHEN reason IS NULL THEN level END,
-    CASE WHEN reason IS NULL THEN message END,
+    CASE WHEN reason IS NOT NULL THEN NULL
+         WHEN route_text IS NULL THEN route_of(path_text)
+         WHEN contains(route_text, '?') OR contains(route_text, '://') THEN path_only(route_text)
+         ELSE route_text END AS route,
+    CASE WHEN reason IS NULL THEN status END AS status,
+    CASE WHEN reason IS NULL THEN duration_ms END AS duration_ms,
+    CASE WHEN reason IS NULL THEN org_id END AS org_id,
+    CASE WHEN reason IS NULL THEN api_key_id END AS api_key_id,
+    CASE WHEN reason IS NULL THEN user_agent END AS user_agent,
+    CASE WHEN reason IS NULL THEN client_ip END AS client_ip,
+    CASE WHEN reason IS NULL THEN level END AS level,
+    CASE WHEN reason IS NULL THEN message END AS message,
     reason IS NULL AND err IS NOT NULL AS has_error_body,
-    CASE WHEN reason IS NULL THEN error_type END,
-    CASE WHEN reason IS NULL THEN error_code END,
-    CASE WHEN reason IS NULL THEN error_message END,
+    CASE WHEN reason IS NULL THEN error_type END AS error_type,
+    CASE WHEN reason IS NULL THEN error_code END AS error_code,
+    CASE WHEN reason IS NULL THEN error_message END AS error_message,
     CASE WHEN reason IS NULL THEN err.statusCode END AS error_status,
     CASE WHEN reason IS NULL THEN coalesce(err.requestId, err.request_id) END AS error_request_id,
     -- keep the raw line for everything but plain successes, capped at 64 KiB
@@ -235,3 +244,7 @@ UPDATE sources SET
     tail_sha256 = $tail_sha256, bytes_consumed = $bytes_consumed,
     lines_consumed = $lines_consumed, blank_lines = $blank_lines, last_ingested_at = now()
 WHERE source_id = $source_id;
+
+-- name: configure_ingest
+-- Ingest writes rows in any order: each row carries its own line number and byte offset.
+SET preserve_insertion_order = false;

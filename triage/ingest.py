@@ -170,6 +170,7 @@ def ingest_paths(
         on_inputs(found.inputs)
     results = [FileResult(p.split(":", 1)[0], "error", p) for p in found.problems]
     params = {**empty_params(), **(mapping or {}), "max_line_bytes": MAX_LINE_BYTES}
+    store.run("configure_ingest")
     store.run("define_ingest_macros")
     try:
         for name in found.inputs:

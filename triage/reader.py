@@ -28,7 +28,7 @@ import pyarrow.csv as pacsv
 
 HEAD_LEN = 1024  # bytes of content that identify a source (its fingerprint)
 TAIL_LEN = 256  # bytes before the saved offset that must still match to resume
-BLOCK_SIZE = 32 << 20  # bytes handed to DuckDB per batch: bounds memory whatever the file size
+BLOCK_SIZE = 16 << 20  # bytes handed to DuckDB per batch: bounds memory whatever the file size
 
 _MAGIC = ((b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"))
 _DELIM = "\x1e"  # record separator: never valid unescaped inside a JSON line
@@ -50,7 +50,7 @@ _CONVERT = pacsv.ConvertOptions(
     strings_can_be_null=False,
     quoted_strings_can_be_null=False,
 )
-_READ = pacsv.ReadOptions(column_names=["raw"], block_size=1 << 20, use_threads=True)
+_READ = pacsv.ReadOptions(column_names=["raw"], block_size=4 << 20, use_threads=True)
 
 
 class ReadError(Exception):
@@ -182,72 +182,80 @@ class LineReader:
     on_progress: Callable[[int], None] | None = None
     error: ReadError | None = field(default=None, repr=False)
 
-    def batches(self, first: bytes = b"") -> Iterator[pa.RecordBatch]:
-        """Yield batches; `first` is content already read from the stream at `offset`."""
-        carry = first
-        remaining = (
-            None if self.opened.size is None else self.opened.size - self.offset - len(first)
-        )
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """Yield batches of the complete lines from `offset` on, without copying blocks."""
+        carry = b""  # the start of a line that the previous block cut
+        remaining = None if self.opened.size is None else self.opened.size - self.offset
         while True:
             want = BLOCK_SIZE if remaining is None else min(BLOCK_SIZE, remaining)
             data = _read(self.opened.stream, want, self.opened.name) if want > 0 else b""
             if remaining is not None:
                 remaining -= len(data)
             at_end = not data or remaining == 0
-            block = carry + data if carry else data
-            if not block:
-                return
-            cut = block.rfind(b"\n") + 1
+            cut = data.rfind(b"\n") + 1
             if at_end and self.opened.finished:
-                cut = len(block)  # EOF ends the last line of an archive or of stdin
-            if cut == 0 and not at_end:
-                carry = block  # a line longer than a block: keep reading
-                continue
-            complete, carry = block[:cut], block[cut:]
-            if complete:
-                yield self._batch(complete)
+                cut = len(data)  # EOF ends the last line of an archive or of stdin
+            if cut == 0 and not (at_end and self.opened.finished):
+                carry += data  # no line ends in this block yet
+            else:
+                # The carried start of a line joins the block's first line (a small copy);
+                # the rest of the block is handed on as a slice of it, not copied.
+                first_end = data.find(b"\n", 0, cut) + 1 or cut
+                head = carry + data[:first_end]
+                yield from self._batches(head, 0, len(head))
+                yield from self._batches(data, first_end, cut)
+                carry = data[cut:]
             if self.on_progress:
                 self.on_progress(len(data))
             if at_end:
                 self.pending = len(carry)
                 return
 
-    def _batch(self, block: bytes) -> pa.RecordBatch:
-        lines = split_lines(block)
-        n = len(lines)
-        lengths = pc.add(pc.binary_length(lines).cast(pa.int64()), 1)
-        ends = pc.cumulative_sum(lengths)
-        offsets = pc.add(pc.subtract(ends, lengths), self.offset)
-        line_no = pa.array(range(self.lines + 1, self.lines + n + 1), pa.int64())
-        self.tail = (self.tail + block)[-TAIL_LEN:]
-        self.offset += len(block)
-        self.lines += n
-        return pa.RecordBatch.from_arrays([lines, line_no, offsets], schema=LINE_SCHEMA)
+    def _batches(self, buf: bytes, lo: int, hi: int) -> Iterator[pa.RecordBatch]:
+        if hi <= lo:
+            return
+        start = self.offset
+        for lines in split_lines(buf, lo, hi):
+            n = len(lines)
+            lengths = pc.add(pc.binary_length(lines).cast(pa.int64()), 1)
+            offsets = pc.add(pc.subtract(pc.cumulative_sum(lengths), lengths), self.offset)
+            line_no = pa.array(range(self.lines + 1, self.lines + n + 1), pa.int64())
+            self.offset += pc.sum(lengths).as_py() or 0
+            self.lines += n
+            yield pa.RecordBatch.from_arrays([lines, line_no, offsets], schema=LINE_SCHEMA)
+        # exact even when the last line has no newline (the end of an archive)
+        self.offset = start + (hi - lo)
+        self.tail = (self.tail + buf[max(lo, hi - TAIL_LEN) : hi])[-TAIL_LEN:]
 
 
-def split_lines(block: bytes) -> pa.Array:
-    """Cut a block into lines (without their '\\n'); a final newline adds no empty line."""
-    if not block:
-        return pa.array([], pa.binary())
-    if (
-        b"\r" not in block
-        and _DELIM.encode() not in block
-        and not block.startswith(b"\xef\xbb\xbf")
-    ):
+def split_lines(buf: bytes, lo: int = 0, hi: int | None = None) -> list[pa.Array]:
+    """Cut buf[lo:hi] into lines (without their newline); a final newline adds no empty line.
+
+    Returns the lines as one or more arrays (the tokenizer's own chunks: no copy).
+    """
+    hi = len(buf) if hi is None else hi
+    if hi <= lo:
+        return []
+    exact = (
+        buf.find(b"\r", lo, hi) < 0
+        and buf.find(_DELIM.encode(), lo, hi) < 0
+        and not buf.startswith(b"\xef\xbb\xbf", lo)
+    )
+    if exact:
         try:
             table = pacsv.read_csv(
-                pa.py_buffer(block),
+                pa.py_buffer(buf)[lo:hi],
                 read_options=_READ,
                 parse_options=_PARSE,
                 convert_options=_CONVERT,
             )
-            return table.column(0).combine_chunks()
+            return table.column(0).chunks
         except pa.ArrowInvalid:
             pass  # a line longer than the tokenizer's block: cut it the slow way
-    parts = block.split(b"\n")
-    if block.endswith(b"\n"):
+    parts = buf[lo:hi].split(b"\n")
+    if parts[-1] == b"":
         parts.pop()
-    return pa.array(parts, pa.binary())
+    return [pa.array(parts, pa.binary())]
 
 
 def read_head(opened: Opened) -> bytes:

@@ -91,26 +91,27 @@ END;
 
 -- name: ingest_lines
 -- Parse, normalise and classify every line of the Arrow stream registered as `lines_in`
--- (raw BLOB, line_no BIGINT, byte_offset BIGINT) and append one row per non-blank line to
+-- (text VARCHAR or, for blocks that are not UTF-8, raw BLOB; line_no; byte_offset) and
+-- append one row per non-blank line to
 -- `records`: an event, or a reject with its reason. Blank and whitespace-only lines are
 -- dropped here and counted by the caller. $m_* / $rx_* are a mapping file's rules (NULL
 -- without one). Each line's JSON is parsed once; nested parts are parsed only where present.
 INSERT INTO records
 WITH decoded AS (
-    SELECT line_no, byte_offset, raw, octet_length(raw) AS n_bytes,
-           -- NULL when the bytes are not UTF-8; a UTF-8 byte order mark is dropped
-           ltrim(try(decode(raw)), chr(65279)) AS body
+    SELECT line_no, byte_offset, raw, coalesce(strlen(text), octet_length(raw)) AS n_bytes,
+           coalesce(text, try(decode(raw))) AS body  -- NULL when the bytes are not UTF-8
     FROM lines_in
 ), nonblank AS (
     SELECT * FROM decoded
-    WHERE n_bytes > 0
-      AND CASE WHEN body IS NULL OR starts_with(body, '{') THEN true
+    WHERE CASE WHEN n_bytes = 0 THEN false
+               WHEN body IS NULL OR starts_with(body, '{') THEN true
                ELSE trim(body, e' \t\r\n\f\v') <> '' END
 ), unwrapped AS (
-    -- container wrappers (Docker's `log`, CloudWatch's `message`): the record is a JSON
-    -- string inside the line; the wrapper's own time is a fallback timestamp
-    -- (a cheap pre-filter: such a line holds a string value that starts with '{')
-    SELECT *, CASE WHEN n_bytes <= $max_line_bytes AND contains(body, '"{')
+    -- container wrappers (Docker's and Fluent Bit's `log`, CloudWatch's `message`, as the
+    -- wrapper's first field): the record is a JSON string inside the line; the wrapper's own
+    -- time is a fallback timestamp
+    SELECT *, CASE WHEN n_bytes <= $max_line_bytes
+                        AND (starts_with(body, '{"log"') OR starts_with(body, '{"message"'))
                    THEN inner_record(body) END AS inner_doc
     FROM nonblank
 ), parsed AS (

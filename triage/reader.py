@@ -31,10 +31,18 @@ TAIL_LEN = 256  # bytes before the saved offset that must still match to resume
 BLOCK_SIZE = 16 << 20  # bytes handed to DuckDB per batch: bounds memory whatever the file size
 
 _MAGIC = ((b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"))
+_BOM = b"\xef\xbb\xbf"
 _DELIM = "\x1e"  # record separator: never valid unescaped inside a JSON line
 
+# A line arrives as text when its block is valid UTF-8 (Arrow checks that quickly), else as
+# raw bytes for DuckDB to decode line by line, so one bad byte rejects only its own line.
 LINE_SCHEMA = pa.schema(
-    [("raw", pa.binary()), ("line_no", pa.int64()), ("byte_offset", pa.int64())]
+    [
+        ("text", pa.string()),
+        ("raw", pa.binary()),
+        ("line_no", pa.int64()),
+        ("byte_offset", pa.int64()),
+    ]
 )
 
 _PARSE = pacsv.ParseOptions(
@@ -44,7 +52,13 @@ _PARSE = pacsv.ParseOptions(
     newlines_in_values=False,
     ignore_empty_lines=False,
 )
-_CONVERT = pacsv.ConvertOptions(
+_CONVERT_TEXT = pacsv.ConvertOptions(
+    column_types={"raw": pa.string()},
+    null_values=[],
+    strings_can_be_null=False,
+    quoted_strings_can_be_null=False,
+)
+_CONVERT_BYTES = pacsv.ConvertOptions(
     column_types={"raw": pa.binary()},
     null_values=[],
     strings_can_be_null=False,
@@ -192,6 +206,10 @@ class LineReader:
             if remaining is not None:
                 remaining -= len(data)
             at_end = not data or remaining == 0
+            if self.offset == 0 and not carry and data.startswith(_BOM):
+                # a UTF-8 byte order mark belongs to no line: skip it, offsets stay exact
+                data = data[len(_BOM) :]
+                self.offset = len(_BOM)
             cut = data.rfind(b"\n") + 1
             if at_end and self.opened.finished:
                 cut = len(data)  # EOF ends the last line of an archive or of stdin
@@ -222,7 +240,11 @@ class LineReader:
             line_no = pa.array(range(self.lines + 1, self.lines + n + 1), pa.int64())
             self.offset += pc.sum(lengths).as_py() or 0
             self.lines += n
-            yield pa.RecordBatch.from_arrays([lines, line_no, offsets], schema=LINE_SCHEMA)
+            if lines.type == pa.string():
+                text, raw = lines, pa.nulls(n, pa.binary())
+            else:
+                text, raw = pa.nulls(n, pa.string()), lines
+            yield pa.RecordBatch.from_arrays([text, raw, line_no, offsets], schema=LINE_SCHEMA)
         # exact even when the last line has no newline (the end of an archive)
         self.offset = start + (hi - lo)
         self.tail = (self.tail + buf[max(lo, hi - TAIL_LEN) : hi])[-TAIL_LEN:]
@@ -231,7 +253,8 @@ class LineReader:
 def split_lines(buf: bytes, lo: int = 0, hi: int | None = None) -> list[pa.Array]:
     """Cut buf[lo:hi] into lines (without their newline); a final newline adds no empty line.
 
-    Returns the lines as one or more arrays (the tokenizer's own chunks: no copy).
+    Returns the lines as one or more arrays (the tokenizer's own chunks: no copy), of strings
+    when the block is valid UTF-8, else of bytes.
     """
     hi = len(buf) if hi is None else hi
     if hi <= lo:
@@ -239,19 +262,20 @@ def split_lines(buf: bytes, lo: int = 0, hi: int | None = None) -> list[pa.Array
     exact = (
         buf.find(b"\r", lo, hi) < 0
         and buf.find(_DELIM.encode(), lo, hi) < 0
-        and not buf.startswith(b"\xef\xbb\xbf", lo)
+        and not buf.startswith(_BOM, lo)
     )
     if exact:
-        try:
-            table = pacsv.read_csv(
-                pa.py_buffer(buf)[lo:hi],
-                read_options=_READ,
-                parse_options=_PARSE,
-                convert_options=_CONVERT,
-            )
-            return table.column(0).chunks
-        except pa.ArrowInvalid:
-            pass  # a line longer than the tokenizer's block: cut it the slow way
+        for convert in (_CONVERT_TEXT, _CONVERT_BYTES):
+            try:
+                table = pacsv.read_csv(
+                    pa.py_buffer(buf)[lo:hi],
+                    read_options=_READ,
+                    parse_options=_PARSE,
+                    convert_options=convert,
+                )
+                return table.column(0).chunks
+            except pa.ArrowInvalid:
+                pass  # not UTF-8: try as bytes; a line longer than the tokenizer's block: below
     parts = buf[lo:hi].split(b"\n")
     if parts[-1] == b"":
         parts.pop()

@@ -1,0 +1,33 @@
+"""Benchmark data: made by sample_logs/generate.py's bench writer, cached by size."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+
+
+def bench_file(lines: int, gz: bool = False) -> Path:
+    """A file of `lines` shape-A log lines (made once, then reused)."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"bench-{lines}.ndjson{'.gz' if gz else ''}"
+    if not path.exists():
+        generate = load_generator()
+        tmp = path.with_name(path.name + ".tmp")
+        generate.write_bench(tmp, lines)
+        tmp.rename(path)
+    return path
+
+
+def load_generator():
+    """sample_logs/generate.py as a module (it is a script, not part of the package)."""
+    name = "triage_sample_generate"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "sample_logs" / "generate.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up while it loads
+        spec.loader.exec_module(module)
+    return sys.modules[name]

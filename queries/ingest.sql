@@ -180,33 +180,21 @@ SELECT
          WHEN request_id IS NOT NULL THEN 'trace'
          ELSE 'log' END AS kind,
     reason AS reject_reason,
-    CASE WHEN reason IS NULL THEN ts_value END AS ts,
-    CASE WHEN reason IS NULL THEN request_id END AS request_id,
-    CASE WHEN reason IS NULL THEN service END AS service,
-    CASE WHEN reason IS NULL THEN method END AS method,
-    CASE WHEN reason IS NULL THEN path_text END AS path,
-    CASE WHEN reason IS NOT NULL THEN NULL
-         WHEN route_text IS NULL THEN route_of(path_text)
+    -- a rejected line keeps what could be read of it (a request id helps find it)
+    ts_value AS ts, request_id, service, method, path_text AS path,
+    CASE WHEN route_text IS NULL THEN route_of(path_text)
          WHEN contains(route_text, '?') OR contains(route_text, '://') THEN path_only(route_text)
          ELSE route_text END AS route,
-    CASE WHEN reason IS NULL THEN status END AS status,
-    CASE WHEN reason IS NULL THEN duration_ms END AS duration_ms,
-    CASE WHEN reason IS NULL THEN org_id END AS org_id,
-    CASE WHEN reason IS NULL THEN api_key_id END AS api_key_id,
-    CASE WHEN reason IS NULL THEN user_agent END AS user_agent,
-    CASE WHEN reason IS NULL THEN client_ip END AS client_ip,
-    CASE WHEN reason IS NULL THEN level END AS level,
-    CASE WHEN reason IS NULL THEN message END AS message,
-    reason IS NULL AND err IS NOT NULL AS has_error_body,
-    CASE WHEN reason IS NULL THEN error_type END AS error_type,
-    CASE WHEN reason IS NULL THEN error_code END AS error_code,
-    CASE WHEN reason IS NULL THEN error_message END AS error_message,
-    CASE WHEN reason IS NULL THEN err.statusCode END AS error_status,
-    CASE WHEN reason IS NULL THEN coalesce(err.requestId, err.request_id) END AS error_request_id,
-    -- keep the raw line for everything but plain successes, capped at 64 KiB
+    status, duration_ms, org_id, api_key_id, user_agent, client_ip, level, message,
+    err IS NOT NULL AS has_error_body,
+    error_type, error_code, error_message,
+    err.statusCode AS error_status,
+    coalesce(err.requestId, err.request_id) AS error_request_id,
+    -- the raw line for everything but plain successes, capped at 64 KiB
     CASE
         WHEN reason IS NULL AND status < 400 AND err IS NULL AND error_type IS NULL THEN NULL
         WHEN body IS NULL THEN left(raw[1:65536]::VARCHAR, 65536)
+        WHEN n_bytes <= 65536 THEN body
         ELSE left(body, 65536)
     END AS raw
 FROM classified;

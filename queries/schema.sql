@@ -65,3 +65,17 @@ SELECT value FROM meta WHERE key = 'schema_version';
 -- name: set_schema_version
 -- Record the schema version after a migration.
 INSERT OR REPLACE INTO meta VALUES ('schema_version', $version);
+
+-- name: configure_connection
+-- Settings every connection runs with: UTC for naive timestamps and day buckets, no
+-- extension downloads or autoloading, and no file or network access from SQL (triage reads
+-- files itself and hands DuckDB Arrow data, so a path in a log can never be opened).
+SET TimeZone = 'UTC';
+SET autoinstall_known_extensions = false;
+SET autoload_known_extensions = false;
+SET enable_external_access = false;
+
+-- name: has_meta_table
+-- Whether the open database has triage's meta table (is a triage store at all).
+SELECT count(*) > 0 FROM duckdb_tables()
+WHERE table_name = 'meta' AND database_name = current_database();

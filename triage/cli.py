@@ -14,7 +14,9 @@ import click
 import duckdb
 
 from triage import __version__
-from triage.errors import EXIT_INTERRUPTED, EXIT_PARTIAL, TriageError
+from triage.cli_support import ROW_FORMATS, Parsed, emit, output_options, print_sql, time_options
+from triage.exceptions import EXIT_INTERRUPTED, EXIT_PARTIAL, TriageError
+from triage.failures import DEFAULT_BY, GROUP_KEYS, parse_by, parse_status
 
 
 class CliError(click.ClickException):
@@ -25,6 +27,24 @@ class CliError(click.ClickException):
 
 class TriageGroup(click.Group):
     """Turns expected exceptions into one-line errors instead of tracebacks."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            # one line, with where to look, instead of click's usage block
+            command = exc.ctx.command_path if exc.ctx else "triage"
+            click.echo(f"Error: {exc.format_message()} (see '{command} --help')", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        sys.exit(0)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -40,10 +60,13 @@ class Context:
     def __init__(self, db: Path | None):
         self.db = db
 
-    def open(self, *, read_only: bool):
+    def open(self, *, read_only: bool, show_sql: bool = False):
         from triage.store import open_store
 
-        return open_store(self.db, read_only=read_only)
+        store = open_store(self.db, read_only=read_only)
+        if show_sql:
+            store.on_sql = print_sql
+        return store
 
 
 pass_context = click.make_pass_decorator(Context)
@@ -150,24 +173,204 @@ def info(obj: Context, fmt: str) -> None:
 
     Example: triage info
     """
-    from triage.formats import format_table
+    from triage.formats import format_info
     from triage.store import describe
 
     with obj.open(read_only=True) as store:
         facts = describe(store)
     if fmt == "json":
         click.echo(json.dumps(facts, indent=2, default=str))
-        return
-    sources = facts.pop("source_files")
-    rejects = facts.pop("rejected_by_reason")
-    width = max(len(k) for k in facts)
-    for key, value in facts.items():
-        click.echo(f"{key.ljust(width)}  {value if value is not None else '-'}")
-    if rejects:
-        click.echo("rejected by reason: " + ", ".join(f"{k} {v}" for k, v in rejects.items()))
-    if sources:
-        click.echo()
-        click.echo(format_table(sources), nl=False)
+    else:
+        click.echo(format_info(facts), nl=False)
+
+
+@cli.command()
+@click.option(
+    "--by",
+    "by",
+    type=Parsed("KEYS", parse_by),
+    default=",".join(DEFAULT_BY),
+    show_default=True,
+    help=f"Group by these, comma-separated: {', '.join(GROUP_KEYS)}.",
+)
+@time_options
+@click.option("--org", help="Only this org id.")
+@click.option("--route", help="Only this route, e.g. /v1/incidents/{id}.")
+@click.option("--status", type=Parsed("STATUS", parse_status), help="4xx, 5xx or a code (404).")
+@click.option("--type", "type_", help="Only this error type.")
+@click.option("--code", help="Only this error code.")
+@click.option("--explain", is_flag=True, help="Add the documented meaning of each code.")
+@click.option("--examples", default=3, show_default=True, help="Example request ids per row.")
+@click.option("--limit", default=50, show_default=True, help="At most this many rows.")
+@output_options
+@pass_context
+def errors(
+    obj: Context,
+    by,
+    since,
+    until,
+    tz,
+    org,
+    route,
+    status,
+    type_,
+    code,
+    explain,
+    examples,
+    limit,
+    fmt,
+    output,
+    show_sql,
+) -> None:
+    """Group failures by type and code (or route, org, key, time, ...).
+
+    A failure is a request with HTTP status 400 or more, or one with an error body.
+
+    Example: triage errors --by route,code --since 7d
+    """
+    from triage.failures import Filters, group_failures
+
+    filters = Filters(since, until, org, route, status, type_, code, tz)
+    with obj.open(read_only=True, show_sql=show_sql) as store:
+        result = group_failures(store, by, filters, examples=examples, limit=limit, explain=explain)
+    for note in result.notes:
+        click.echo(note, err=True)
+    emit(result.rows, fmt, output)
+
+
+@cli.command()
+@time_options
+@click.option("--examples", default=3, show_default=True, help="Example request ids per row.")
+@output_options
+@pass_context
+def contract(obj: Context, since, until, tz, examples, fmt, output, show_sql) -> None:
+    """Check every logged error against the documented error contract.
+
+    Lists, grouped and counted, where the API breaks its own documentation: statuses or
+    codes not allowed for a type, undocumented codes, body statusCode or requestId that
+    disagree with the request, error bodies on successes, failures without one.
+
+    Example: triage contract --since 2026-11-09 --until 2026-11-16
+    """
+    from triage.contract import check_contract
+
+    with obj.open(read_only=True, show_sql=show_sql) as store:
+        rows = check_contract(store, since=since, until=until, tz=tz, examples=examples)
+    if not rows:
+        click.echo("no contract violations in the chosen range", err=True)
+    emit(rows, fmt, output)
+
+
+@cli.command("catalog")
+@click.option("--format", "fmt", type=click.Choice(ROW_FORMATS), default="table", show_default=True)
+def catalog_command(fmt: str) -> None:
+    """Print the documented error catalogue: codes, types, statuses, meaning, advice.
+
+    Example: triage catalog --format md
+    """
+    from triage.catalog import CODES, TYPES
+
+    rows = [
+        {
+            "code": c.code,
+            "type": c.type,
+            "status": c.status,
+            "meaning": c.meaning,
+            "customer_action": c.action,
+        }
+        for c in CODES
+    ]
+    rows += [
+        {
+            "code": "",
+            "type": t.name,
+            "status": "/".join(map(str, t.statuses)),
+            "meaning": t.meaning,
+            "customer_action": "",
+        }
+        for t in TYPES
+        if t.name in ("validation_error", "internal_error")
+    ]
+    emit(rows, fmt, None)
+
+
+@cli.command("queries")
+@click.option("--format", "fmt", type=click.Choice(ROW_FORMATS), default="table", show_default=True)
+@click.option("--all", "show_all", is_flag=True, help="Include the queries ingest runs itself.")
+def queries_command(fmt: str, show_all: bool) -> None:
+    """List the named SQL queries, with their parameters and descriptions.
+
+    Run one with 'triage query NAME'.
+
+    Example: triage queries
+    """
+    from triage.sql import INTERNAL_FILES, all_queries
+
+    rows = [
+        {
+            "name": q.name,
+            "file": f"{q.file}:{q.line}",
+            "params": " ".join(q.params),
+            "description": q.description.split("\n")[0],
+        }
+        for q in all_queries().values()
+        if show_all or q.file not in INTERNAL_FILES
+    ]
+    emit(rows, fmt, None)
+
+
+@cli.command("query")
+@click.argument("name")
+@click.option(
+    "--param",
+    "-p",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A $parameter's value (repeatable); unset parameters are NULL.",
+)
+@output_options
+@pass_context
+def query_command(obj: Context, name, params, fmt, output, show_sql) -> None:
+    """Run one named query (see 'triage queries') against the store, read-only.
+
+    Example: triage query rejects_by_reason --format json
+    """
+    from triage.sql import run_named
+
+    with obj.open(read_only=True, show_sql=show_sql) as store:
+        rows = run_named(store, name, parse_params(params))
+    emit(rows, fmt, output)
+
+
+@cli.command("sql")
+@click.argument("statement")
+@output_options
+@pass_context
+def sql_command(obj: Context, statement, fmt, output, show_sql) -> None:
+    """Run ad-hoc SQL against the store, read-only.
+
+    Tables and views: events, rejects, records, sources, meta.
+
+    Example: triage sql "SELECT route, count(*) FROM events GROUP BY ALL ORDER BY 2 DESC"
+    """
+    from triage.sql import run_adhoc
+
+    if show_sql:
+        click.echo(statement, err=True)
+    with obj.open(read_only=True) as store:
+        rows = run_adhoc(store, statement)
+    emit(rows, fmt, output)
+
+
+def parse_params(pairs: tuple[str, ...]) -> dict:
+    params: dict = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--param")
+        params[key.lstrip("$")] = int(value) if value.lstrip("-").isdigit() else value
+    return params
 
 
 def main() -> None:

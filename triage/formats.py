@@ -22,6 +22,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]|\x1b\[[0-9;?]*[ -/]*[@-~]"
 def _text(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, list | tuple):
+        return " ".join(_text(v) for v in value)
     if isinstance(value, dt.datetime):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, float):
@@ -34,11 +36,21 @@ def terminal_safe(value: str) -> str:
     return _CONTROL.sub("\N{REPLACEMENT CHARACTER}", value).replace("\n", "\\n").replace("\t", " ")
 
 
+def _cell(column: str, value: object) -> str:
+    """A value as a terminal table shows it: shares as percentages, lists by their first item."""
+    if isinstance(value, float) and (column.startswith("share") or column.endswith("_rate")):
+        return f"{value:.1%}"
+    if isinstance(value, list | tuple):
+        more = f" (+{len(value) - 1})" if len(value) > 1 else ""
+        return (_text(value[0]) + more) if value else ""
+    return _text(value)
+
+
 def format_table(rows: Sequence[Row]) -> str:
     if not rows:
         return "(no rows)\n"
     cols = list(rows[0])
-    cells = [[terminal_safe(_text(r.get(c))) for c in cols] for r in rows]
+    cells = [[terminal_safe(_cell(c, r.get(c))) for c in cols] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
     numeric = [
         all(isinstance(r.get(c), int | float) or r.get(c) is None for r in rows) for c in cols
@@ -127,3 +139,44 @@ FORMATTERS: dict[str, Callable[[Sequence[Row]], str]] = {
     "csv": format_csv,
     "md": format_md,
 }
+
+
+def format_info(facts: dict) -> str:
+    """The human view of `triage info`: which store, what it holds, what it covers."""
+
+    def when(value: object) -> str:
+        return _text(value).replace("T", " ")[:19] + "Z" if value else "-"
+
+    rejects = facts["rejected_by_reason"]
+    events = facts["requests"] + facts["trace_events"] + facts["log_events"]
+    lines = [
+        f"store:    {facts['store']} (schema version {facts['schema_version']})",
+        f"covers:   {when(facts['first_event'])} to {when(facts['last_event'])}"
+        f" (last ingest {when(facts['last_ingested_at'])})",
+        f"events:   {events:,} = {facts['requests']:,} requests + {facts['trace_events']:,} trace"
+        f" + {facts['log_events']:,} log",
+        f"rejected: {facts['rejected']:,}"
+        + (" (" + ", ".join(f"{k} {v:,}" for k, v in rejects.items()) + ")" if rejects else "")
+        + f"; blank lines: {facts['blank_lines']:,}",
+    ]
+    sources = [
+        {
+            "source": s["path"],
+            "compression": s["compression"],
+            "lines": s["lines_consumed"],
+            "events": s["events"],
+            "rejected": s["rejected"],
+            "first_event": when(s["first_event"]),
+            "last_event": when(s["last_event"]),
+        }
+        for s in facts["source_files"]
+    ]
+    if sources:
+        lines += ["", format_table(sources).rstrip("\n")]
+    if facts["rejects_sample"]:
+        lines += ["", f"first rejected lines (of {facts['rejected']:,}):"]
+        lines += [
+            f"  {r['source']}:{r['line']}  {r['reason']}  {terminal_safe(r['raw'] or '')[:100]}"
+            for r in facts["rejects_sample"]
+        ]
+    return "\n".join(lines) + "\n"

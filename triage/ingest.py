@@ -286,9 +286,7 @@ def _commit_new_lines(
         if match:
             source_id = match.source_id
         else:
-            source_id = store.run("insert_source", _source_row(opened, head, reader, 0)).fetchone()[
-                0
-            ]
+            source_id = store.one("insert_source", _source_row(opened, head, reader, 0))[0]
         result.source_id = source_id
         store.run("ingest_lines", {**params, "source_id": source_id})
         if reader.error:

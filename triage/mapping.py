@@ -24,7 +24,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from triage.errors import MappingError
+from triage.exceptions import MappingError
 
 COLUMNS = (
     "timestamp",

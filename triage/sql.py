@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from triage.errors import QueryFileError
+from triage.exceptions import QueryFileError
 
 _NAME = re.compile(r"^--\s*name:\s*(?P<name>\S*)\s*$")
 _VALID_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -101,3 +101,51 @@ def get(name: str) -> Query:
         raise QueryFileError(
             f"no query named {name!r}; run 'triage queries' to list them"
         ) from None
+
+
+# Queries that only make sense inside ingest or a migration; `triage query` will not run them.
+INTERNAL_FILES = {"schema.sql", "ingest.sql"}
+
+
+def rows_of(cur) -> list[dict]:
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, values, strict=True)) for values in cur.fetchall()]
+
+
+def run_named(store, name: str, params: dict) -> list[dict]:
+    """Run a named query for `triage query`: unset parameters are NULL; internal ones refused."""
+    q = get(name)
+    if q.file in INTERNAL_FILES:
+        raise QueryFileError(
+            f"query {name!r} is part of ingest or the schema and does not run "
+            "on its own; see 'triage queries'"
+        )
+    unknown = sorted(set(params) - set(q.params))
+    if unknown:
+        raise QueryFileError(
+            f"query {name!r} has no parameter {', '.join(unknown)}; "
+            f"it takes: {', '.join(q.params) or 'none'}"
+        )
+    if "catalog_" in q.sql:
+        store.register_catalog()
+    return rows_of(store.run(name, {p: params.get(p) for p in q.params}))
+
+
+def run_adhoc(store, statement: str) -> list[dict]:
+    """Run the user's own SQL on a read-only connection (the one place SQL text comes in)."""
+    import duckdb
+
+    store.register_catalog()
+    try:
+        cur = store.con.execute(statement)
+    except duckdb.Error as exc:
+        text = str(exc).strip().splitlines()[0]
+        if "read-only" in text or "read only" in text:
+            raise QueryFileError(
+                "triage sql is read-only: it cannot change the store "
+                "(use triage ingest to add data)"
+            ) from None
+        raise QueryFileError(f"the SQL failed: {text}") from None
+    if cur.description is None:
+        return []
+    return rows_of(cur)

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from triage import sql
-from triage.errors import StoreBusy, StoreError
+from triage import catalog, sql
+from triage.exceptions import StoreBusy, StoreError
+from triage.redact import mask
 
 SCHEMA_VERSION = 1
+REJECTS_SHOWN = 10
 
 # Each step takes a store from version N-1 to N. Version 1 is the first schema.
 MIGRATIONS = {1: "create_schema_v1"}
@@ -35,11 +38,25 @@ def default_store_path() -> Path:
 class Store:
     path: Path
     con: duckdb.DuckDBPyConnection
+    # Called with each named query and its parameters before it runs (for --show-sql).
+    on_sql: Callable[[sql.Query, dict], None] | None = None
 
     def run(self, name: str, params: dict | None = None) -> duckdb.DuckDBPyConnection:
         """Run a named query from queries/ with $params bound, never pasted."""
         q = sql.get(name)
+        if self.on_sql:
+            self.on_sql(q, params or {})
         return self.con.execute(q.sql, params or {})
+
+    def one(self, name: str, params: dict | None = None) -> tuple | None:
+        """The first row of a named query (the result is read to its end, as DuckDB wants)."""
+        rows = self.run(name, params).fetchall()
+        return rows[0] if rows else None
+
+    def register_catalog(self) -> None:
+        """Make the documented error catalogue joinable as catalog_types / catalog_codes."""
+        for name, table in catalog.arrow_tables().items():
+            self.con.register(name, table)
 
     def close(self) -> None:
         self.con.close()
@@ -96,9 +113,9 @@ def open_store(path: Path | str | None = None, *, read_only: bool = False) -> St
 
 
 def _schema_version(store: Store) -> int | None:
-    if not store.run("has_meta_table").fetchone()[0]:
+    if not store.one("has_meta_table")[0]:
         return None
-    row = store.run("schema_version").fetchone()
+    row = store.one("schema_version")
     return int(row[0]) if row else None
 
 
@@ -128,15 +145,20 @@ def describe(store: Store) -> dict:
     """What `triage info` shows: which store, its schema, sources, counts and time range."""
     overview = store.run("store_overview")
     cols = [d[0] for d in overview.description]
-    summary = dict(zip(cols, overview.fetchone(), strict=True))
+    summary = dict(zip(cols, overview.fetchall()[0], strict=True))
     sources_cur = store.run("store_sources")
     source_cols = [d[0] for d in sources_cur.description]
     sources = [dict(zip(source_cols, r, strict=True)) for r in sources_cur.fetchall()]
     rejects = dict(store.run("rejects_by_reason").fetchall())
+    sample = store.run("rejects_sample", {"limit": REJECTS_SHOWN}).fetchall()
     return {
         "store": str(store.path),
         "schema_version": _schema_version(store),
         **summary,
         "rejected_by_reason": rejects,
         "source_files": sources,
+        "rejects_sample": [
+            {"source": p, "line": n, "byte_offset": o, "reason": r, "raw": mask(raw)}
+            for p, n, o, r, raw in sample
+        ],
     }

@@ -1,0 +1,59 @@
+-- name: contract_violations
+-- Every logged failure checked against the documented contract (the catalogue registered as
+-- catalog_types / catalog_codes). One row per (violation, type, code, status) with its count,
+-- first and last seen and example request ids. Checks: unknown type; status not allowed for
+-- the type; undocumented code; documented code under another type or with another status;
+-- body statusCode different from the HTTP status; error body without a requestId, or with one
+-- that is not a UUID, or differs from the line's request id; empty code outside
+-- validation_error; an error body on a 2xx; no error body on a 4xx/5xx.
+WITH checked AS (
+    SELECT
+        e.request_id, e.ts, e.status, e.error_type AS type, e.error_code AS code,
+        list_filter([
+            CASE WHEN e.has_error_body AND e.status < 400 THEN 'error_body_on_success' END,
+            CASE WHEN NOT e.has_error_body AND e.status >= 400 THEN 'missing_error_body' END,
+            CASE WHEN e.has_error_body AND e.error_type IS NOT NULL
+                      AND NOT EXISTS (SELECT 1 FROM catalog_types t WHERE t.type = e.error_type)
+                 THEN 'unknown_type' END,
+            CASE WHEN e.has_error_body AND e.status >= 400
+                      AND EXISTS (SELECT 1 FROM catalog_types t WHERE t.type = e.error_type)
+                      AND NOT EXISTS (SELECT 1 FROM catalog_types t
+                                      WHERE t.type = e.error_type AND t.status = e.status)
+                 THEN 'status_not_allowed_for_type' END,
+            CASE WHEN e.has_error_body AND coalesce(e.error_code, '') <> ''
+                      AND NOT EXISTS (SELECT 1 FROM catalog_codes c WHERE c.code = e.error_code)
+                 THEN 'undocumented_code' END,
+            CASE WHEN EXISTS (SELECT 1 FROM catalog_codes c
+                              WHERE c.code = e.error_code AND c.type <> e.error_type)
+                 THEN 'code_not_allowed_for_type' END,
+            CASE WHEN EXISTS (SELECT 1 FROM catalog_codes c
+                              WHERE c.code = e.error_code AND c.status <> e.status)
+                 THEN 'status_not_allowed_for_code' END,
+            CASE WHEN e.has_error_body AND e.error_status IS NOT NULL
+                      AND try_cast(e.error_status AS INTEGER) IS DISTINCT FROM e.status
+                 THEN 'body_status_mismatch' END,
+            CASE WHEN e.has_error_body AND e.error_request_id IS NULL
+                 THEN 'body_request_id_missing' END,
+            CASE WHEN e.error_request_id IS NOT NULL AND try_cast(e.error_request_id AS UUID) IS NULL
+                 THEN 'body_request_id_not_uuid' END,
+            CASE WHEN e.error_request_id IS NOT NULL AND e.request_id IS NOT NULL
+                      AND e.error_request_id <> e.request_id
+                 THEN 'body_request_id_mismatch' END,
+            CASE WHEN e.has_error_body AND e.error_code = ''
+                      AND e.error_type IS DISTINCT FROM 'validation_error'
+                 THEN 'empty_code_outside_validation' END
+        ], lambda v: v IS NOT NULL) AS violations
+    FROM events e
+    WHERE e.kind = 'request'
+      AND (e.status >= 400 OR e.has_error_body)
+      AND ($since IS NULL OR e.ts >= $since) AND ($until IS NULL OR e.ts < $until)
+)
+SELECT
+    violation, type, code, status,
+    count(*) AS count,
+    min(ts) AS first_seen,
+    max(ts) AS last_seen,
+    list(request_id ORDER BY ts DESC)[1:$examples] AS examples
+FROM (SELECT unnest(violations) AS violation, * EXCLUDE (violations) FROM checked)
+GROUP BY ALL
+ORDER BY violation, count DESC, type, code, status;

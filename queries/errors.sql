@@ -1,0 +1,60 @@
+-- name: failures_grouped
+-- Failures (requests with HTTP status >= 400 or an error body), grouped by the keys whose
+-- $by_* flag is true (the others stay NULL and group nothing): count, share of all failures
+-- in scope, the route's request count (when grouped by route), distinct orgs, first and last
+-- seen, and example request ids, newest first. Day and hour buckets are in time zone $tz.
+WITH scope AS (
+    SELECT * FROM events
+    WHERE kind = 'request'
+      AND ($since IS NULL OR ts >= $since) AND ($until IS NULL OR ts < $until)
+      AND ($org IS NULL OR org_id = $org)
+      AND ($route IS NULL OR route = $route)
+), failures AS (
+    SELECT * FROM scope
+    WHERE (status >= 400 OR has_error_body)
+      AND ($status_min IS NULL OR status BETWEEN $status_min AND $status_max)
+      AND ($type IS NULL OR error_type = $type)
+      AND ($code IS NULL OR error_code = $code)
+), keyed AS (
+    SELECT
+        CASE WHEN $by_type THEN error_type END AS type,
+        CASE WHEN $by_code THEN error_code END AS code,
+        CASE WHEN $by_status THEN status END AS status,
+        CASE WHEN $by_route THEN route END AS route,
+        CASE WHEN $by_method THEN method END AS method,
+        CASE WHEN $by_org THEN org_id END AS org,
+        CASE WHEN $by_key THEN api_key_id END AS key,
+        CASE WHEN $by_service THEN service END AS service,
+        CASE WHEN $by_day THEN strftime(timezone($tz, ts), '%Y-%m-%d') END AS day,
+        CASE WHEN $by_hour THEN strftime(timezone($tz, ts), '%Y-%m-%d %H:00') END AS hour,
+        ts, request_id, org_id
+    FROM failures
+), route_requests AS (
+    SELECT route, count(*) AS requests FROM scope WHERE $by_route GROUP BY route
+)
+SELECT
+    k.type, k.code, k.status, k.route, k.method, k.org, k.key, k.service, k.day, k.hour,
+    count(*) AS count,
+    round(count(*) / sum(count(*)) OVER (), 4) AS share,
+    any_value(rr.requests) AS route_requests,
+    count(DISTINCT k.org_id) AS orgs,
+    min(k.ts) AS first_seen,
+    max(k.ts) AS last_seen,
+    list(k.request_id ORDER BY k.ts DESC)[1:$examples] AS examples
+FROM keyed k
+LEFT JOIN route_requests rr ON rr.route = k.route
+GROUP BY k.type, k.code, k.status, k.route, k.method, k.org, k.key, k.service, k.day, k.hour
+ORDER BY k.day NULLS FIRST, k.hour NULLS FIRST, count DESC,
+         k.type, k.code, k.status, k.route, k.method, k.org, k.key, k.service
+LIMIT $limit;
+
+-- name: requests_in_scope
+-- How many requests (and failures) the filters of `triage errors` cover, and the time range
+-- the whole store covers, to say why a result is empty.
+SELECT
+    count(*) FILTER (WHERE kind = 'request'
+        AND ($since IS NULL OR ts >= $since) AND ($until IS NULL OR ts < $until)) AS requests,
+    count(*) FILTER (WHERE kind = 'request') AS requests_in_store,
+    min(ts) FILTER (WHERE kind = 'request') AS first_request,
+    max(ts) FILTER (WHERE kind = 'request') AS last_request
+FROM events;

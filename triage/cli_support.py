@@ -1,0 +1,149 @@
+"""What the CLI's commands share: option bundles, parameter types and row output.
+
+Validation happens in the parameter (click.BadParameter, exit 2) so command bodies stay short.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import click
+
+from triage.timespec import TimeSpecError, parse_time, zone
+
+ROW_FORMATS = ("table", "json", "csv", "md")
+
+
+class TimeParam(click.ParamType):
+    """An ISO date/time or a span ago (24h, 7d); read in --tz later, so kept as text here."""
+
+    name = "TIME"
+
+    def convert(self, value, param, ctx):
+        try:
+            parse_time(value, "UTC")
+        except TimeSpecError as exc:
+            self.fail(str(exc), param, ctx)
+        return value
+
+
+class ZoneParam(click.ParamType):
+    name = "TZ"
+
+    def convert(self, value, param, ctx):
+        try:
+            zone(value)
+        except TimeSpecError as exc:
+            self.fail(str(exc), param, ctx)
+        return value
+
+
+class Parsed(click.ParamType):
+    """A parameter checked by a parse function that raises ValueError with a helpful message."""
+
+    def __init__(self, name: str, parse: Callable[[str], object]):
+        self.name = name
+        self._parse = parse
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str):
+            return value
+        try:
+            return self._parse(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def time_options(func):
+    """--since, --until and --tz, shared by every command that looks at a time range."""
+
+    @click.option(
+        "--since", type=TimeParam(), help="From this time: ISO date/time, or 24h, 7d ago."
+    )
+    @click.option("--until", type=TimeParam(), help="Up to (not including) this time.")
+    @click.option(
+        "--tz",
+        type=ZoneParam(),
+        default="UTC",
+        show_default=True,
+        help="IANA time zone for day/hour buckets, naive times and every time shown.",
+    )
+    @functools.wraps(func)
+    def wrapper(*args, since, until, tz, **kwargs):
+        kwargs["since"] = parse_time(since, tz) if since else None
+        kwargs["until"] = parse_time(until, tz) if until else None
+        return func(*args, tz=tz, **kwargs)
+
+    return wrapper
+
+
+def output_options(func):
+    """--format, --output and --show-sql, shared by every command that prints rows."""
+
+    @click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(ROW_FORMATS),
+        default="table",
+        show_default=True,
+        help="Output format.",
+    )
+    @click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write to this file (atomically) instead of stdout.",
+    )
+    @click.option(
+        "--show-sql",
+        is_flag=True,
+        help="Print each SQL query and its parameters to stderr before it runs.",
+    )
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def print_sql(query, params: dict) -> None:
+    used = {k: v for k, v in params.items() if f"${k}" in query.sql}
+    click.echo(f"-- {query.name} ({query.file}:{query.line})", err=True)
+    click.echo(query.sql, err=True)
+    if used:
+        shown = ", ".join(f"${k} = {v!r}" for k, v in sorted(used.items()))
+        click.echo(f"-- parameters: {shown}", err=True)
+
+
+def emit(rows: Sequence[dict], fmt: str, output: Path | None) -> None:
+    from triage.formats import FORMATTERS
+
+    text = FORMATTERS[fmt](rows)
+    write_text(text, output)
+
+
+def write_text(text: str, output: Path | None, *, force: bool = True) -> None:
+    """To stdout, or atomically to a file (temp file + rename)."""
+    if output is None or str(output) == "-":
+        click.echo(text, nl=False)
+        return
+    if output.exists() and not force:
+        raise click.ClickException(f"{output} exists; pass --force to overwrite it")
+    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, output)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    click.echo(f"wrote {output}", err=True)
+
+
+def is_terminal() -> bool:
+    return sys.stdout.isatty()

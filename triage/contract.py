@@ -1,0 +1,49 @@
+"""The contract check: where the logged API breaks its own documented error contract.
+
+Each logged failure is checked in DuckDB against the catalogue (queries/contract.sql).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from triage.store import Store
+from triage.timespec import local
+
+# What each violation means, in one line, for the reader of the report.
+VIOLATIONS = {
+    "unknown_type": "error type not in the documented catalogue",
+    "status_not_allowed_for_type": "HTTP status not documented for this error type",
+    "undocumented_code": "error code not in the documented catalogue",
+    "code_not_allowed_for_type": "documented code sent under another error type",
+    "status_not_allowed_for_code": "documented code sent with another HTTP status",
+    "body_status_mismatch": "error body statusCode differs from the HTTP status",
+    "body_request_id_missing": "error body has no requestId",
+    "body_request_id_not_uuid": "error body requestId is not a UUID",
+    "body_request_id_mismatch": "error body requestId differs from the request's id",
+    "empty_code_outside_validation": "empty code on an error that is not a validation_error",
+    "error_body_on_success": "error body on a 2xx/3xx response",
+    "missing_error_body": "4xx/5xx response without an error body",
+}
+
+
+def check_contract(
+    store: Store,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    tz: str = "UTC",
+    examples: int = 3,
+) -> list[dict]:
+    store.register_catalog()
+    cur = store.run("contract_violations", {"since": since, "until": until, "examples": examples})
+    names = [d[0] for d in cur.description]
+    rows = []
+    for values in cur.fetchall():
+        row = dict(zip(names, values, strict=True))
+        row["meaning"] = VIOLATIONS.get(row["violation"], "")
+        row["first_seen"] = local(row["first_seen"], tz)
+        row["last_seen"] = local(row["last_seen"], tz)
+        row["examples"] = list(row["examples"] or [])
+        rows.append(row)
+    return rows

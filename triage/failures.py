@@ -1,0 +1,136 @@
+"""Failure grouping: what is failing, for whom, since when (`triage errors`).
+
+The grouping runs in DuckDB (queries/errors.sql). Group keys come from an allow-list and are
+switched on by parameters, so no identifier or value is ever written into SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from triage import catalog
+from triage.exceptions import TriageError
+from triage.store import Store
+from triage.timespec import local
+
+GROUP_KEYS = ("type", "code", "status", "route", "method", "org", "key", "service", "day", "hour")
+DEFAULT_BY = ("type", "code")
+
+
+@dataclass
+class Filters:
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    org: str | None = None
+    route: str | None = None
+    status: tuple[int, int] | None = None  # inclusive range: 4xx is (400, 499)
+    type: str | None = None
+    code: str | None = None
+    tz: str = "UTC"
+
+    def params(self) -> dict:
+        return {
+            "since": self.since,
+            "until": self.until,
+            "org": self.org,
+            "route": self.route,
+            "status_min": self.status[0] if self.status else None,
+            "status_max": self.status[1] if self.status else None,
+            "type": self.type,
+            "code": self.code,
+            "tz": self.tz,
+        }
+
+
+@dataclass
+class FailureGroups:
+    by: tuple[str, ...]
+    rows: list[dict]
+    requests_in_scope: int
+    store_range: tuple[dt.datetime | None, dt.datetime | None]
+    notes: list[str] = field(default_factory=list)
+
+
+def parse_status(text: str) -> tuple[int, int]:
+    """'4xx' -> (400, 499), '5xx' -> (500, 599), '404' -> (404, 404)."""
+    text = text.strip().lower()
+    if len(text) == 3 and text[0] in "12345" and text[1:] == "xx":
+        base = int(text[0]) * 100
+        return base, base + 99
+    if text.isdigit() and 100 <= int(text) <= 599:
+        return int(text), int(text)
+    raise ValueError(f"cannot read {text!r} as a status; use 4xx, 5xx or a code like 404")
+
+
+def parse_by(text: str) -> tuple[str, ...]:
+    keys = tuple(k.strip() for k in text.split(",") if k.strip())
+    unknown = [k for k in keys if k not in GROUP_KEYS]
+    if unknown or not keys:
+        wrong = ", ".join(unknown) or "nothing"
+        raise ValueError(f"cannot group by {wrong}; choose from {', '.join(GROUP_KEYS)}")
+    return tuple(dict.fromkeys(keys))
+
+
+def group_failures(
+    store: Store,
+    by: tuple[str, ...] = DEFAULT_BY,
+    filters: Filters | None = None,
+    *,
+    examples: int = 3,
+    limit: int = 50,
+    explain: bool = False,
+) -> FailureGroups:
+    filters = filters or Filters()
+    scope = store.one("requests_in_scope", {"since": filters.since, "until": filters.until})
+    requests, in_store, first, last = scope
+    if not in_store:
+        raise TriageError(
+            f"the store {store.path} holds no requests yet; run 'triage ingest PATH' first"
+        )
+    params = {
+        **filters.params(),
+        **{f"by_{k}": k in by for k in GROUP_KEYS},
+        "examples": examples,
+        "limit": limit,
+    }
+    cur = store.run("failures_grouped", params)
+    names = [d[0] for d in cur.description]
+    rows = []
+    for values in cur.fetchall():
+        raw = dict(zip(names, values, strict=True))
+        row = {k: raw[k] for k in by}
+        row["count"] = raw["count"]
+        row["share"] = float(raw["share"])
+        if "route" in by:
+            row["route_requests"] = raw["route_requests"]
+            row["share_of_route"] = (
+                round(raw["count"] / raw["route_requests"], 4) if raw["route_requests"] else None
+            )
+        row["orgs"] = raw["orgs"]
+        row["first_seen"] = local(raw["first_seen"], filters.tz)
+        row["last_seen"] = local(raw["last_seen"], filters.tz)
+        row["examples"] = list(raw["examples"] or [])
+        if "type" in by or "code" in by:
+            row["documented"] = _documented(raw.get("type"), raw.get("code"), by)
+        if explain:
+            row["meaning"] = catalog.explain(raw.get("type"), raw.get("code"))
+        rows.append(row)
+    result = FailureGroups(by, rows, requests, (first, last))
+    if not rows:
+        result.notes.append(
+            f"no failures match; the store covers {local(first, filters.tz)} to "
+            f"{local(last, filters.tz)} ({requests:,} requests in the chosen time range)"
+        )
+    return result
+
+
+def _documented(type_name: str | None, code: str | None, by: tuple[str, ...]) -> bool:
+    """Is what this row groups on in the documented catalogue?"""
+    if "code" in by:
+        documented = catalog.error_code(code)
+        if documented:
+            return "type" not in by or documented.type == type_name
+        # an empty code is documented only for validation errors
+        return code == "" and (type_name == "validation_error" or "type" not in by)
+    return catalog.error_type(type_name) is not None

@@ -37,12 +37,16 @@ CREATE OR REPLACE TEMP MACRO parse_nested(doc) AS CASE WHEN json_type(doc) = 'OB
         "body": "JSON"
     }') END;
 
--- The record inside a container wrapper: the `log` or `message` string, when it holds an object.
-CREATE OR REPLACE TEMP MACRO inner_doc_of(s) AS
-    CASE WHEN starts_with(ltrim(s), '{') AND json_valid(s) THEN s END;
-CREATE OR REPLACE TEMP MACRO inner_record(line) AS CASE WHEN json_valid(line) THEN coalesce(
-    inner_doc_of(json_extract_string(line, '$.log')),
-    inner_doc_of(json_extract_string(line, '$.message'))) END;
+-- A container wrapper: a line with no request fields of its own whose `log` or `message`
+-- string holds a JSON object (the record, which inner_doc_of returns).
+CREATE OR REPLACE TEMP MACRO is_bare_wrapper(o) AS
+    (starts_with(ltrim(o.log), '{') OR starts_with(ltrim(o.message), '{'))
+    AND o.requestId IS NULL AND o.request_id IS NULL AND o.req_id IS NULL
+    AND o.method IS NULL AND o.statusCode IS NULL AND o.status IS NULL AND o.request IS NULL;
+CREATE OR REPLACE TEMP MACRO inner_doc_of(o) AS CASE
+    WHEN starts_with(ltrim(o.log), '{') AND json_valid(o.log) THEN o.log
+    WHEN starts_with(ltrim(o.message), '{') AND json_valid(o.message) THEN o.message
+END;
 
 -- An error body is an object, or a JSON string holding one (response_body as text).
 CREATE OR REPLACE TEMP MACRO as_object(j) AS CASE
@@ -106,27 +110,28 @@ WITH decoded AS (
     WHERE CASE WHEN n_bytes = 0 THEN false
                WHEN body IS NULL OR starts_with(body, '{') THEN true
                ELSE trim(body, e' \t\r\n\f\v') <> '' END
-), unwrapped AS (
-    -- container wrappers (Docker's and Fluent Bit's `log`, CloudWatch's `message`, as the
-    -- wrapper's first field): the record is a JSON string inside the line; the wrapper's own
-    -- time is a fallback timestamp
-    SELECT *, CASE WHEN n_bytes <= $max_line_bytes
-                        AND (starts_with(body, '{"log"') OR starts_with(body, '{"message"'))
-                   THEN inner_record(body) END AS inner_doc
-    FROM nonblank
 ), parsed AS (
+    SELECT *, CASE WHEN n_bytes <= $max_line_bytes THEN parse_record(body) END AS outer_rec
+    FROM nonblank
+), unwrapped AS (
+    -- Container wrappers (Docker's and Fluent Bit's `log`, CloudWatch's `message`): when a
+    -- line has no request fields of its own and its log or message string holds a JSON
+    -- object, the record is that object. The wrapper's time stays the fallback timestamp.
+    SELECT *, CASE WHEN is_bare_wrapper(outer_rec) THEN inner_doc_of(outer_rec) END AS inner_doc
+    FROM parsed
+), reparsed AS (
     SELECT *, coalesce(inner_doc, body) AS doc,
-           CASE WHEN n_bytes <= $max_line_bytes THEN parse_record(coalesce(inner_doc, body)) END AS r,
-           CASE WHEN inner_doc IS NOT NULL THEN json_extract_string(body, '$.time') END AS wrapper_time
+           CASE WHEN inner_doc IS NULL THEN outer_rec ELSE parse_record(inner_doc) END AS r
     FROM unwrapped
 ), shaped AS (
     SELECT *, parse_nested(r.request) AS req, parse_nested(r.response) AS resp,
            parse_nested(r.org) AS org
-    FROM parsed
+    FROM reparsed
 ), fields AS (
     SELECT *,
         coalesce(mapped(doc, $m_timestamp, $rx_timestamp),
-                 r.timestamp, r."@timestamp", r.time, r.ts, wrapper_time) AS ts_text,
+                 r.timestamp, r."@timestamp", r.time, r.ts,
+                 outer_rec.timestamp, outer_rec."@timestamp", outer_rec.time, outer_rec.ts) AS ts_text,
         parse_error_body(coalesce(as_object(r.error), as_object(r.body),
                                   as_object(resp.body), as_object(r.response_body))) AS err
     FROM shaped
@@ -166,8 +171,8 @@ WITH decoded AS (
         CASE
             WHEN n_bytes > $max_line_bytes THEN 'too_long'
             WHEN body IS NULL THEN 'invalid_utf8'
-            WHEN r IS NULL OR NOT starts_with(ltrim(doc), '{') THEN
-                CASE WHEN json_valid(doc) THEN 'not_an_object' ELSE 'invalid_json' END
+            WHEN outer_rec IS NULL OR NOT starts_with(ltrim(body), '{') THEN
+                CASE WHEN json_valid(body) THEN 'not_an_object' ELSE 'invalid_json' END
             WHEN ts_text IS NULL THEN 'no_timestamp'
             WHEN ts_value IS NULL THEN 'bad_timestamp'
         END AS reason

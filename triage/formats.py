@@ -110,7 +110,9 @@ def format_csv(rows: Sequence[Row]) -> str:
     return buf.getvalue()
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#!~])")
+# Characters that would break a table cell or turn a value into markup (underscores inside
+# words are left alone: GFM does not emphasise them).
+_MD_SPECIAL = re.compile(r"([\\`*\[\]<>|~])")
 
 
 def md_cell(value: object) -> str:

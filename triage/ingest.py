@@ -288,7 +288,12 @@ def _commit_new_lines(
         else:
             source_id = store.one("insert_source", _source_row(opened, head, reader, 0))[0]
         result.source_id = source_id
-        store.run("ingest_lines", {**params, "source_id": source_id})
+        try:
+            store.run("ingest_lines", {**params, "source_id": source_id})
+        except duckdb.InterruptException:
+            raise KeyboardInterrupt from None
+        if reader.interrupted:
+            raise KeyboardInterrupt
         if reader.error:
             raise reader.error
         result.lines = reader.lines - (match.lines_consumed if match else 0)
@@ -323,11 +328,14 @@ def _commit_new_lines(
 
 
 def _guarded(reader: LineReader):
-    """Batches for DuckDB; a read failure is kept for the caller rather than lost in DuckDB."""
+    """Batches for DuckDB. A read failure or a Ctrl-C raised while DuckDB pulls a batch would
+    reach the caller as a DuckDB error; they are kept on the reader and raised after."""
     try:
         yield from reader.batches()
     except ReadError as exc:
         reader.error = exc
+    except KeyboardInterrupt:
+        reader.interrupted = True
 
 
 def _source_row(opened: Opened, head: bytes, reader: LineReader, blank: int) -> dict:

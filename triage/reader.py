@@ -117,7 +117,7 @@ def open_input(name: str, spooled: str | None = None) -> Opened:
     if compression == "gzip":
         stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb")
     elif compression == "zstd":
-        stream = _ZstdReader(raw)
+        stream = _ZstdReader(spooled or name)
     else:
         stream = raw
     plain_file = compression == "none"
@@ -140,11 +140,14 @@ def spool_stdin(directory: str | None = None) -> str:
 
 
 class _ZstdReader(io.RawIOBase):
-    """zstd via pyarrow's codec (no extra dependency), as a file object."""
+    """zstd via pyarrow's codec (no extra dependency), as a file object that can rewind."""
 
-    def __init__(self, raw: BinaryIO):
-        self._raw = raw
-        self._inner = pa.CompressedInputStream(pa.PythonFile(raw, mode="r"), "zstd")
+    def __init__(self, path: str):
+        self._path = path
+        self._inner = self._open()
+
+    def _open(self) -> pa.CompressedInputStream:
+        return pa.CompressedInputStream(pa.OSFile(self._path), "zstd")
 
     def readable(self) -> bool:
         return True
@@ -152,8 +155,8 @@ class _ZstdReader(io.RawIOBase):
     def seek(self, offset: int, whence: int = 0) -> int:
         if offset != 0 or whence != 0:
             raise io.UnsupportedOperation("a zstd stream only rewinds to its start")
-        self._raw.seek(0)
-        self._inner = pa.CompressedInputStream(pa.PythonFile(self._raw, mode="r"), "zstd")
+        self._inner.close()
+        self._inner = self._open()
         return 0
 
     def read(self, n: int = -1) -> bytes:
@@ -161,7 +164,6 @@ class _ZstdReader(io.RawIOBase):
 
     def close(self) -> None:
         self._inner.close()
-        self._raw.close()
         super().close()
 
 
@@ -195,6 +197,7 @@ class LineReader:
     pending: int = 0
     on_progress: Callable[[int], None] | None = None
     error: ReadError | None = field(default=None, repr=False)
+    interrupted: bool = False  # Ctrl-C arrived while DuckDB was pulling a batch
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         """Yield batches of the complete lines from `offset` on, without copying blocks."""
@@ -210,6 +213,13 @@ class LineReader:
                 # a UTF-8 byte order mark belongs to no line: skip it, offsets stay exact
                 data = data[len(_BOM) :]
                 self.offset = len(_BOM)
+                self.tail = _BOM
+            elif self.tail and not self.tail.endswith(b"\n") and data.startswith(b"\n"):
+                # The last run ended on a line that had no newline (the end of an archive or
+                # of stdin). That stream has grown: its newline comes first, and is no line.
+                data = data[1:]
+                self.offset += 1
+                self.tail = (self.tail + b"\n")[-TAIL_LEN:]
             cut = data.rfind(b"\n") + 1
             if at_end and self.opened.finished:
                 cut = len(data)  # EOF ends the last line of an archive or of stdin

@@ -14,7 +14,7 @@ from importlib import resources
 
 from triage.exceptions import QueryFileError
 
-_NAME = re.compile(r"^--\s*name:\s*(?P<name>\S*)\s*$")
+_NAME = re.compile(r"^--\s*name:(?P<name>.*)$")
 _VALID_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -58,7 +58,7 @@ def parse_queries(text: str, file: str) -> list[Query]:
         m = _NAME.match(line)
         if m:
             finish()
-            name = m.group("name")
+            name = m.group("name").strip()
             if not _VALID_NAME.match(name):
                 raise QueryFileError(f"{file}:{lineno}: bad or empty query name {name!r}")
             current = {"name": name, "line": lineno, "doc": [], "body": [], "in_doc": True}

@@ -40,6 +40,9 @@ class Store:
     con: duckdb.DuckDBPyConnection
     # Called with each named query and its parameters before it runs (for --show-sql).
     on_sql: Callable[[sql.Query, dict], None] | None = None
+    # A writer keeps the process umask at 077 while open, so that the files DuckDB creates
+    # later (the write-ahead log) are as private as the store; close() puts it back.
+    restore_umask: int | None = None
 
     def run(self, name: str, params: dict | None = None) -> duckdb.DuckDBPyConnection:
         """Run a named query from queries/ with $params bound, never pasted."""
@@ -60,6 +63,9 @@ class Store:
 
     def close(self) -> None:
         self.con.close()
+        if self.restore_umask is not None:
+            os.umask(self.restore_umask)
+            self.restore_umask = None
 
     def __enter__(self) -> Store:
         return self
@@ -81,34 +87,36 @@ def open_store(path: Path | str | None = None, *, read_only: bool = False) -> St
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create {path.parent}: {exc.strerror}; pass --db") from None
-    # The store holds customer traffic: a new one is readable by its owner only.
+    # The store holds customer traffic: its files are readable by their owner only.
     old_umask = os.umask(0o077)
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
+        os.umask(old_umask)
         raise _open_error(path, exc) from None
     except duckdb.Error as exc:
+        os.umask(old_umask)
         raise StoreError(
             f"cannot open {path} as a DuckDB store ({_first_line(exc)}); "
             "pass --db with a triage store, or a new path"
         ) from None
-    finally:
+    if read_only:
         os.umask(old_umask)
-    store = Store(path, con)
+    store = Store(path, con, restore_umask=None if read_only else old_umask)
     store.run("configure_connection")
     version = _schema_version(store)
-    if read_only:
-        if version is None:
-            store.close()
-            raise StoreError(f"{path} is not a triage store; run 'triage ingest' with it first")
-    else:
-        _migrate(store, version)
     if version is not None and version > SCHEMA_VERSION:
         store.close()
         raise StoreError(
             f"{path} has schema version {version}, newer than this triage "
             f"understands ({SCHEMA_VERSION}); upgrade triage"
         )
+    if read_only:
+        if version is None:
+            store.close()
+            raise StoreError(f"{path} is not a triage store; run 'triage ingest' with it first")
+    else:
+        _migrate(store, version)
     return store
 
 

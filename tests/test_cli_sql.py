@@ -1,0 +1,114 @@
+"""`triage sql`, `triage query` and `triage queries`: read-only, parameterised, documented."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from tests import sample_truth
+from tests.conftest import assert_one_error_line, run_triage
+
+
+@pytest.fixture(scope="module")
+def sample_db(sample_ingest):
+    return sample_ingest[0]
+
+
+def test_sql_counts_agree_with_a_plain_reading(sample_db):
+    result = run_triage(
+        "--db",
+        sample_db,
+        "sql",
+        "SELECT count(*) AS n, count(DISTINCT request_id) AS ids "
+        "FROM events WHERE kind = 'request'",
+        "--format",
+        "json",
+    )
+    assert result.returncode == 0, result.stderr
+    (row,) = json.loads(result.stdout)
+    assert row["n"] == len(sample_truth.requests())
+    assert row["ids"] == len({r.request_id for r in sample_truth.requests()})
+
+
+def test_sql_csv_output_is_rfc4180(sample_db):
+    result = run_triage(
+        "--db",
+        sample_db,
+        "sql",
+        "SELECT status, count(*) AS n FROM events WHERE kind = 'request' "
+        "GROUP BY ALL ORDER BY status",
+        "--format",
+        "csv",
+    )
+    rows = list(csv.DictReader(io.StringIO(result.stdout.decode())))
+    expected = {}
+    for r in sample_truth.requests():
+        expected[str(r.status)] = expected.get(str(r.status), 0) + 1
+    assert {r["status"]: int(r["n"]) for r in rows} == expected
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DROP TABLE records",
+        "DELETE FROM sources",
+        "CREATE TABLE x AS SELECT 1",
+        "INSERT INTO meta VALUES ('a', 'b')",
+    ],
+)
+def test_sql_cannot_write(sample_db, statement):
+    result = run_triage("--db", sample_db, "sql", statement)
+    assert result.returncode == 2
+    assert_one_error_line(result.stderr.decode(), "read-only")
+    check = run_triage(
+        "--db", sample_db, "sql", "SELECT count(*) AS n FROM records", "--format", "json"
+    )
+    assert json.loads(check.stdout)[0]["n"] > 0
+
+
+def test_sql_cannot_read_files_or_urls(sample_db):
+    for statement in (
+        "SELECT * FROM read_text('/etc/passwd')",
+        "SELECT * FROM read_csv('https://example.com/x.csv')",
+    ):
+        result = run_triage("--db", sample_db, "sql", statement)
+        assert result.returncode == 2
+        assert b"root:" not in result.stdout
+        assert_one_error_line(result.stderr.decode(), "SQL failed")
+
+
+def test_queries_lists_documented_queries_but_not_ingest_internals(sample_db):
+    result = run_triage("--db", sample_db, "queries", "--format", "json")
+    rows = {r["name"]: r for r in json.loads(result.stdout)}
+    assert "failures_grouped" in rows and "contract_violations" in rows
+    assert "ingest_lines" not in rows
+    assert all(r["description"] for r in rows.values())
+    everything = json.loads(run_triage("queries", "--all", "--format", "json").stdout)
+    assert "ingest_lines" in {r["name"] for r in everything}
+
+
+def test_query_runs_a_named_query_with_parameters(sample_db, manifest):
+    result = run_triage(
+        "--db", sample_db, "query", "rejects_sample", "--param", "limit=2", "--format", "json"
+    )
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert len(rows) == 2
+    planted = {(name, b["line"]) for name, f in manifest["files"].items() for b in f["bad_lines"]}
+    assert {(r["source_path"].rsplit("/", 1)[-1], r["line_no"]) for r in rows} <= planted
+
+
+def test_query_refuses_unknown_names_parameters_and_internal_queries(sample_db):
+    cases = [
+        (["query", "no_such_query"], "triage queries"),
+        (["query", "rejects_sample", "--param", "colour=red"], "no parameter colour"),
+        (["query", "rejects_sample", "--param", "oops"], "KEY=VALUE"),
+        (["query", "ingest_lines"], "does not run on its own"),
+    ]
+    for args, fragment in cases:
+        result = run_triage("--db", sample_db, *args)
+        assert result.returncode == 2, args
+        assert_one_error_line(result.stderr.decode(), fragment)

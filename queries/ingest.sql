@@ -63,16 +63,18 @@ CREATE OR REPLACE TEMP MACRO parse_error_body(j) AS CASE WHEN j IS NOT NULL THEN
 
 -- Timestamps: ISO-8601 with or without a zone (naive means UTC: the session runs in UTC), or
 -- epoch seconds / milliseconds / microseconds / nanoseconds told apart by magnitude.
-CREATE OR REPLACE TEMP MACRO parse_ts(t) AS CASE
-    WHEN regexp_full_match(t, '-?[0-9]+(\.[0-9]+)?') THEN
-        CASE
-            WHEN abs(t::DOUBLE) >= 1e17 THEN to_timestamp(t::DOUBLE / 1e9)
-            WHEN abs(t::DOUBLE) >= 1e14 THEN to_timestamp(t::DOUBLE / 1e6)
-            WHEN abs(t::DOUBLE) >= 1e11 THEN to_timestamp(t::DOUBLE / 1e3)
-            ELSE to_timestamp(t::DOUBLE)
-        END
+-- A value out of range, or infinity, is no time at all (the line becomes a bad_timestamp).
+CREATE OR REPLACE TEMP MACRO epoch_ts(t) AS try(CASE
+    WHEN abs(t::DOUBLE) >= 1e17 THEN to_timestamp(t::DOUBLE / 1e9)
+    WHEN abs(t::DOUBLE) >= 1e14 THEN to_timestamp(t::DOUBLE / 1e6)
+    WHEN abs(t::DOUBLE) >= 1e11 THEN to_timestamp(t::DOUBLE / 1e3)
+    ELSE to_timestamp(t::DOUBLE)
+END);
+CREATE OR REPLACE TEMP MACRO finite_ts(v) AS CASE WHEN isfinite(v) THEN v END;
+CREATE OR REPLACE TEMP MACRO parse_ts(t) AS finite_ts(CASE
+    WHEN regexp_full_match(t, '-?[0-9]+(\.[0-9]+)?') THEN epoch_ts(t)
     ELSE try_cast(t AS TIMESTAMPTZ)
-END;
+END);
 
 -- A route is the path with ids replaced by {id}: UUIDs, numbers, prefixed ids (inc_01jq…,
 -- org_2abc…: a lower-case prefix, '_', then letters and digits with at least one digit), long
@@ -109,14 +111,15 @@ WITH decoded AS (
     SELECT * FROM decoded
     WHERE CASE WHEN n_bytes = 0 THEN false
                WHEN body IS NULL OR starts_with(body, '{') THEN true
-               ELSE trim(body, e' \t\r\n\f\v') <> '' END
+               ELSE trim(body, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)) <> '' END
 ), parsed AS (
     SELECT *, CASE WHEN n_bytes <= $max_line_bytes THEN parse_record(body) END AS outer_rec
     FROM nonblank
 ), unwrapped AS (
     -- Container wrappers (Docker's and Fluent Bit's `log`, CloudWatch's `message`): when a
     -- line has no request fields of its own and its log or message string holds a JSON
-    -- object, the record is that object. The wrapper's time stays the fallback timestamp.
+    -- object, the record is that object. The wrapper's own time, service, level and message
+    -- fill in what the record leaves out.
     SELECT *, CASE WHEN is_bare_wrapper(outer_rec) THEN inner_doc_of(outer_rec) END AS inner_doc
     FROM parsed
 ), reparsed AS (
@@ -137,12 +140,13 @@ WITH decoded AS (
     FROM shaped
 ), normalised AS (
     SELECT *,
-        CASE WHEN $ts_format IS NOT NULL THEN try_strptime(ts_text, $ts_format)::TIMESTAMPTZ
+        CASE WHEN $ts_format IS NOT NULL
+             THEN finite_ts(try_strptime(ts_text, $ts_format)::TIMESTAMPTZ)
              ELSE parse_ts(ts_text) END AS ts_value,
         coalesce(mapped(doc, $m_request_id, $rx_request_id),
                  r.requestId, r.request_id, r.req_id,
                  req.id, req.requestId, req.request_id, err.requestId, err.request_id) AS request_id,
-        coalesce(mapped(doc, $m_service, $rx_service), r.service) AS service,
+        coalesce(mapped(doc, $m_service, $rx_service), r.service, outer_rec.service) AS service,
         upper(coalesce(mapped(doc, $m_method, $rx_method), r.method, req.method)) AS method,
         coalesce(mapped(doc, $m_path, $rx_path), r.path, req.path, r.url, req.url) AS path_text,
         coalesce(mapped(doc, $m_route, $rx_route), r.route, req.route) AS route_text,
@@ -158,9 +162,9 @@ WITH decoded AS (
                  req.user_agent, req.userAgent) AS user_agent,
         coalesce(mapped(doc, $m_client_ip, $rx_client_ip), r.clientIp, r.client_ip,
                  req.client_ip, req.clientIp, req.ip) AS client_ip,
-        r.level AS level,
+        coalesce(r.level, outer_rec.level) AS level,
         coalesce(mapped(doc, $m_message, $rx_message), r.msg, r.message,
-                 rtrim(r.log, e'\r\n')) AS message,
+                 outer_rec.msg, outer_rec.message, rtrim(outer_rec.log, chr(13) || chr(10))) AS message,
         coalesce(mapped(doc, $m_error_type, $rx_error_type), err.type, r.errorType, r.error_type) AS error_type,
         coalesce(mapped(doc, $m_error_code, $rx_error_code), err.code, r.errorCode, r.error_code) AS error_code,
         coalesce(mapped(doc, $m_error_message, $rx_error_message), err.message, r.errorMessage,

@@ -90,7 +90,7 @@ def load_mapping(path: Path) -> dict:
         if "format" in rule:
             if column != "timestamp":
                 raise MappingError(f"{path}: fields.{column}: 'format' applies to timestamp only")
-            params["ts_format"] = str(rule["format"])
+            params["ts_format"] = _strptime_format(rule["format"], f"{path}: fields.{column}")
         if "scale" in rule:
             if column != "duration_ms" or not isinstance(rule["scale"], int | float):
                 raise MappingError(
@@ -119,4 +119,37 @@ def _regex(value: object, where: str) -> str:
         raise MappingError(f"{where}: not a valid regular expression ({exc})") from None
     if compiled.groups < 1:
         raise MappingError(f"{where}: needs a (group) around the part to keep")
+    # DuckDB applies it with RE2, which has no lookaround or backreferences: ask RE2 itself.
+    _check_in_duckdb(
+        "SELECT regexp_extract('', $x, 1)",
+        value,
+        f"{where}: DuckDB's RE2 cannot use this regex (no lookaround or backreferences)",
+    )
     return value
+
+
+def _strptime_format(value: object, where: str) -> str:
+    if not isinstance(value, str) or "%" not in value:
+        raise MappingError(
+            f"{where}.format: must be a strptime format such as %d/%b/%Y:%H:%M:%S %z"
+        )
+    _check_in_duckdb(
+        "SELECT try_strptime('', $x)",
+        value,
+        f"{where}.format: DuckDB's strptime does not accept {value!r}",
+    )
+    return value
+
+
+def _check_in_duckdb(statement: str, value: str, message: str) -> None:
+    """Run a probe with the value in a throwaway in-memory DuckDB; any error is the user's."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute(statement, {"x": value}).fetchall()
+    except duckdb.Error as exc:
+        reason = str(exc).strip().splitlines()[0]
+        raise MappingError(f"{message} ({reason})") from None
+    finally:
+        con.close()

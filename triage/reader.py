@@ -134,8 +134,12 @@ def open_input(name: str, spooled: str | None = None) -> Opened:
 def spool_stdin(directory: str | None = None) -> str:
     """Copy standard input to a temporary file and return its path (the caller deletes it)."""
     fd, path = tempfile.mkstemp(prefix="triage-stdin-", dir=directory)
-    with os.fdopen(fd, "wb") as out:
-        shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+    except BaseException:  # Ctrl-C too: the piped log lines must not stay behind in $TMPDIR
+        os.unlink(path)
+        raise
     return path
 
 

@@ -41,8 +41,8 @@ class Store:
     # Called with each named query and its parameters before it runs (for --show-sql).
     on_sql: Callable[[sql.Query, dict], None] | None = None
     # A writer keeps the process umask at 077 while open, so that the files DuckDB creates
-    # later (the write-ahead log) are as private as the store; close() puts it back.
-    restore_umask: int | None = None
+    # later (the write-ahead log) are as private as the store; close() lets go of it.
+    private_files: bool = False
 
     def run(self, name: str, params: dict | None = None) -> duckdb.DuckDBPyConnection:
         """Run a named query from queries/ with $params bound, never pasted."""
@@ -63,9 +63,9 @@ class Store:
 
     def close(self) -> None:
         self.con.close()
-        if self.restore_umask is not None:
-            os.umask(self.restore_umask)
-            self.restore_umask = None
+        if self.private_files:
+            self.private_files = False
+            _private_umask.release()
 
     def __enter__(self) -> Store:
         return self
@@ -73,6 +73,30 @@ class Store:
     def __exit__(self, *exc) -> None:
         self.close()
 
+
+class _PrivateUmask:
+    """umask 077 while any store is being opened or a writer is open; the user's umask after.
+
+    Counted, because a process (a test, a library user) may hold several stores at once and
+    close them in any order.
+    """
+
+    def __init__(self) -> None:
+        self._holders = 0
+        self._saved = 0
+
+    def acquire(self) -> None:
+        if self._holders == 0:
+            self._saved = os.umask(0o077)
+        self._holders += 1
+
+    def release(self) -> None:
+        self._holders -= 1
+        if self._holders == 0:
+            os.umask(self._saved)
+
+
+_private_umask = _PrivateUmask()
 
 _LOCK_HOLDER = re.compile(r"\(PID (\d+)\)")
 
@@ -88,21 +112,21 @@ def open_store(path: Path | str | None = None, *, read_only: bool = False) -> St
         except OSError as exc:
             raise StoreError(f"cannot create {path.parent}: {exc.strerror}; pass --db") from None
     # The store holds customer traffic: its files are readable by their owner only.
-    old_umask = os.umask(0o077)
+    _private_umask.acquire()
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
-        os.umask(old_umask)
+        _private_umask.release()
         raise _open_error(path, exc) from None
     except duckdb.Error as exc:
-        os.umask(old_umask)
+        _private_umask.release()
         raise StoreError(
             f"cannot open {path} as a DuckDB store ({_first_line(exc)}); "
             "pass --db with a triage store, or a new path"
         ) from None
     if read_only:
-        os.umask(old_umask)
-    store = Store(path, con, restore_umask=None if read_only else old_umask)
+        _private_umask.release()
+    store = Store(path, con, private_files=not read_only)
     store.run("configure_connection")
     version = _schema_version(store)
     if version is not None and version > SCHEMA_VERSION:

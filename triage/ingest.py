@@ -29,6 +29,7 @@ from triage.reader import (
     Opened,
     ReadError,
     open_input,
+    prefetched,
     read_head,
     sha256,
     skip_to,
@@ -331,7 +332,7 @@ def _guarded(reader: LineReader):
     """Batches for DuckDB. A read failure or a Ctrl-C raised while DuckDB pulls a batch would
     reach the caller as a DuckDB error; they are kept on the reader and raised after."""
     try:
-        yield from reader.batches()
+        yield from prefetched(reader.batches())
     except ReadError as exc:
         reader.error = exc
     except KeyboardInterrupt:

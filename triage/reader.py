@@ -319,3 +319,46 @@ def skip_to(opened: Opened, offset: int) -> bytes:
         left -= len(data)
         tail = (tail + data)[-TAIL_LEN:]
     return tail if left == 0 else b""
+
+
+def prefetched(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
+    """Read and split the next blocks in a background thread while DuckDB parses this one.
+
+    File reads and Arrow's tokenizer release the GIL, so the two overlap; at most `depth`
+    batches wait in memory. An exception in the reader is raised here, in order.
+    """
+    import queue
+    import threading
+
+    done = object()
+    box: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        box.put(batch, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            box.put(done)
+        except BaseException as exc:  # handed to the consumer, raised there
+            box.put(exc)
+
+    worker = threading.Thread(target=work, name="triage-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = box.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()

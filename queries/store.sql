@@ -36,3 +36,10 @@ SELECT source_path, line_no, byte_offset, reason, left(raw, 160) AS raw
 FROM rejects
 ORDER BY source_path, line_no
 LIMIT $limit;
+
+-- name: store_range
+-- The time the store's events cover and when it was last ingested, for "not found" answers.
+SELECT min(ts) AS first_event, max(ts) AS last_event,
+       (SELECT max(last_ingested_at) FROM sources) AS last_ingested_at,
+       count(*) AS events
+FROM events;

@@ -14,7 +14,17 @@ import click
 import duckdb
 
 from triage import __version__
-from triage.cli_support import ROW_FORMATS, Parsed, emit, output_options, print_sql, time_options
+from triage.cli_support import (
+    ROW_FORMATS,
+    Parsed,
+    ZoneParam,
+    emit,
+    output_options,
+    parse_span,
+    print_sql,
+    time_options,
+    write_text,
+)
 from triage.exceptions import EXIT_INTERRUPTED, EXIT_PARTIAL, TriageError
 from triage.failures import DEFAULT_BY, GROUP_KEYS, parse_by, parse_status
 
@@ -361,6 +371,82 @@ def sql_command(obj: Context, statement, fmt, output, show_sql) -> None:
     with obj.open(read_only=True) as store:
         rows = run_adhoc(store, statement)
     emit(rows, fmt, output)
+
+
+@cli.command()
+@click.argument("ids", nargs=-1)
+@click.option(
+    "--ticket",
+    type=click.File("r", encoding="utf-8", errors="replace"),
+    help="Free text (an e-mail, a ticket; '-' for stdin): look up every id in it.",
+)
+@click.option("--prefix", is_flag=True, help="Accept id prefixes of 8 characters or more.")
+@click.option(
+    "--window",
+    type=Parsed("SPAN", parse_span),
+    default="1h",
+    show_default=True,
+    help="How far around the request to look for related failures (30m, 2h).",
+)
+@click.option(
+    "--tz",
+    type=ZoneParam(),
+    default="UTC",
+    show_default=True,
+    help="The customer's time zone, shown next to UTC.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "md", "json", "html"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (atomically) instead of stdout.",
+)
+@click.option("--show-sql", is_flag=True, help="Print each SQL query to stderr.")
+@pass_context
+def lookup(obj: Context, ids, ticket, prefix, window, tz, fmt, output, show_sql) -> None:
+    """What happened to these requests: the request, its error, its trace, its context.
+
+    IDS are request ids; '-' reads them from stdin, one per line. --ticket digs every id
+    out of free text. Exit status: 0 all found, 1 some not found, 2 usage error.
+
+    Example: triage lookup --ticket customer-email.txt --format md
+    """
+    from triage.lookup import ids_in_text, lookup_ids
+    from triage.render import render_lookup
+
+    wanted = gather_ids(ids, ticket, ids_in_text)
+    with obj.open(read_only=True, show_sql=show_sql) as store:
+        results = lookup_ids(store, wanted, window=window, prefix=prefix)
+    write_text(render_lookup(results, fmt, tz), output)
+    missing = [r.request_id for r in results if not r.found]
+    if missing:
+        click.echo(f"not found: {', '.join(missing)}", err=True)
+        sys.exit(EXIT_PARTIAL)
+
+
+def gather_ids(ids: tuple[str, ...], ticket, ids_in_text) -> list[str]:
+    """The ids to look up, from arguments, '-' (stdin, one per line) and --ticket text."""
+    wanted: list[str] = []
+    for arg in ids:
+        if arg == "-":
+            wanted += [line.strip() for line in click.get_text_stream("stdin") if line.strip()]
+        else:
+            wanted.append(arg.strip())
+    if ticket is not None:
+        found = ids_in_text(ticket.read())
+        if not found:
+            raise click.BadParameter("no request id found in this text", param_hint="--ticket")
+        wanted += found
+    if not wanted:
+        raise click.UsageError("give request ids, '-' to read them from stdin, or --ticket FILE")
+    return list(dict.fromkeys(wanted))
 
 
 def parse_params(pairs: tuple[str, ...]) -> dict:

@@ -38,6 +38,8 @@ def terminal_safe(value: str) -> str:
 
 def _cell(column: str, value: object) -> str:
     """A value as a terminal table shows it: shares as percentages, lists by their first item."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float) and (column.startswith("share") or column.endswith("_rate")):
         return f"{value:.1%}"
     if isinstance(value, list | tuple):
@@ -46,15 +48,17 @@ def _cell(column: str, value: object) -> str:
     return _text(value)
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def format_table(rows: Sequence[Row]) -> str:
     if not rows:
         return "(no rows)\n"
     cols = list(rows[0])
     cells = [[terminal_safe(_cell(c, r.get(c))) for c in cols] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
-    numeric = [
-        all(isinstance(r.get(c), int | float) or r.get(c) is None for r in rows) for c in cols
-    ]
+    numeric = [all(_is_number(r.get(c)) or r.get(c) is None for r in rows) for c in cols]
 
     def line(values: Sequence[str]) -> str:
         parts = [

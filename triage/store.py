@@ -194,3 +194,9 @@ def describe(store: Store) -> dict:
             for p, n, o, r, raw in sample
         ],
     }
+
+
+def describe_range(store: Store) -> dict:
+    """What time the store covers and when it was last fed."""
+    row = store.one("store_range")
+    return dict(zip(("first_event", "last_event", "last_ingested_at", "events"), row, strict=True))

@@ -1,0 +1,75 @@
+-- name: lookup_records
+-- Every stored line carrying one of the request ids $ids (events and rejected lines), with
+-- where it came from, in time order. The caller passes each id as quoted and in lower case
+-- (UUIDs are not case-sensitive; a customer may quote one in capitals).
+SELECT r.request_id, r.kind, r.reject_reason, r.ts, r.service, r.method, r.path, r.route,
+       r.status, r.duration_ms, r.org_id, r.api_key_id, r.user_agent, r.client_ip, r.level,
+       r.message, r.has_error_body, r.error_type, r.error_code, r.error_message,
+       r.error_status, r.error_request_id, s.path AS source_path, r.line_no, r.byte_offset
+FROM records r JOIN sources s USING (source_id)
+WHERE list_contains($ids, r.request_id)
+ORDER BY r.request_id, r.ts NULLS LAST, r.source_id, r.line_no;
+
+-- name: lookup_prefix
+-- Request ids starting with $prefix (any case), up to $limit of them, for --prefix and for
+-- suggestions when an id is not found.
+SELECT request_id, min(ts) AS first_seen, count(*) AS events
+FROM events
+WHERE starts_with(lower(request_id), lower($prefix))
+GROUP BY request_id
+ORDER BY first_seen
+LIMIT $limit;
+
+-- name: lookup_related_failures
+-- Other failures of the same org and of the same API key between $since and $until,
+-- grouped by code: what else went wrong for this customer around this request.
+SELECT scope, error_type, error_code, status, count(*) AS count,
+       min(ts) AS first_seen, max(ts) AS last_seen,
+       count(*) FILTER (WHERE ts < $at) AS before, count(*) FILTER (WHERE ts > $at) AS after,
+       list(request_id ORDER BY ts)[1:3] AS examples
+FROM (
+    SELECT 'org' AS scope, * FROM events
+    WHERE $org IS NOT NULL AND org_id = $org
+    UNION ALL
+    SELECT 'key' AS scope, * FROM events
+    WHERE $key IS NOT NULL AND api_key_id = $key
+)
+WHERE kind = 'request' AND (status >= 400 OR has_error_body)
+  AND ts BETWEEN $since AND $until AND request_id <> $request_id
+GROUP BY ALL
+ORDER BY scope DESC, count DESC, error_code;
+
+-- name: lookup_retries
+-- Requests that look like retries of this one: same org (or key), method and route within
+-- $since..$until, in time order.
+SELECT request_id, ts, status, error_code, duration_ms
+FROM events
+WHERE kind = 'request' AND method = $method AND route = $route
+  AND ts BETWEEN $since AND $until AND request_id <> $request_id
+  AND (org_id = $org OR ($org IS NULL AND api_key_id = $key))
+ORDER BY ts
+LIMIT 20;
+
+-- name: server_error_bursts
+-- Bursts of 5xx between $since and $until: minutes with at least $min_errors server errors,
+-- merged when less than $gap_minutes apart. Each burst: start, end, 5xx count, requests in
+-- those minutes, routes and orgs hit.
+WITH minutes AS (
+    SELECT date_trunc('minute', ts) AS minute,
+           count(*) FILTER (WHERE status >= 500) AS errors, count(*) AS requests
+    FROM events
+    WHERE kind = 'request' AND ts BETWEEN $since AND $until
+    GROUP BY ALL
+), hot AS (
+    SELECT minute, errors, requests,
+           CASE WHEN minute - lag(minute) OVER (ORDER BY minute)
+                     <= to_minutes($gap_minutes::BIGINT) THEN 0 ELSE 1 END AS starts_burst
+    FROM minutes WHERE errors >= $min_errors
+), numbered AS (
+    SELECT *, sum(starts_burst) OVER (ORDER BY minute) AS burst FROM hot
+)
+SELECT burst, min(minute) AS start, max(minute) + INTERVAL 1 MINUTE AS "end",
+       sum(errors) AS server_errors, sum(requests) AS requests
+FROM numbered
+GROUP BY burst
+ORDER BY start;

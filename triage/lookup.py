@@ -1,0 +1,310 @@
+"""Request lookup: the whole story of one request, and what happened around it.
+
+Ids come as arguments or are dug out of free text (a ticket, an e-mail). For each id: the
+request line, its error explained by the catalogue, the trace of every event with that id
+across services and files, and the context a support engineer asks for next: other failures
+of the same org and key, likely retries, and whether a burst of 5xx was going on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from triage import catalog
+from triage.store import Store
+
+UUID = re.compile(
+    r"(?<![0-9A-Za-z])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"(?![0-9A-Za-z])"
+)
+# "requestId: req-abc", "X-Request-ID = 'abc123'", "request id abc-123": ids that are not UUIDs
+LABELLED = re.compile(
+    r"(?i)\b(?:x-)?request[\s_-]?id\b[\"'`]?\s*[:=]?\s*[\"'`]?([A-Za-z0-9][A-Za-z0-9._:-]{2,127})"
+)
+MIN_PREFIX = 8
+
+
+def ids_in_text(text: str) -> list[str]:
+    """Every request id in free text, in order of appearance, each once (UUIDs lower-cased)."""
+    found: dict[str, int] = {}
+    for m in UUID.finditer(text):
+        found.setdefault(m.group(0).lower(), m.start())
+    for m in LABELLED.finditer(text):
+        value = m.group(1).rstrip(".,;:")
+        if not UUID.fullmatch(value):
+            found.setdefault(value, m.start(1))
+    return sorted(found, key=found.get)
+
+
+def looks_malformed(request_id: str) -> str | None:
+    """Why an id cannot be a Scaling request id as quoted, or None."""
+    if UUID.fullmatch(request_id):
+        return None
+    hexish = re.fullmatch(r"[0-9a-fA-F-]+", request_id)
+    if hexish and len(request_id) < 36:
+        return f"it has {len(request_id)} characters where a request id (a UUID) has 36"
+    if hexish:
+        return "it is longer than a UUID: perhaps two ids ran together"
+    return None  # not a UUID, but the API has used other ids (req-abc): just not stored
+
+
+@dataclass
+class Found:
+    request_id: str
+    found: bool
+    request: dict | None = None
+    error: dict | None = None
+    trace: list[dict] = field(default_factory=list)
+    context: dict = field(default_factory=dict)
+    not_found: dict | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "request_id": self.request_id,
+            "found": self.found,
+            "request": self.request,
+            "error": self.error,
+            "trace": self.trace,
+            "context": self.context,
+            "not_found": self.not_found,
+        }
+
+
+def _rows(cur) -> list[dict]:
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, values, strict=True)) for values in cur.fetchall()]
+
+
+def lookup_ids(
+    store: Store,
+    ids: list[str],
+    *,
+    window: dt.timedelta = dt.timedelta(hours=1),
+    retry_window: dt.timedelta = dt.timedelta(minutes=10),
+    prefix: bool = False,
+) -> list[Found]:
+    """Look every id up; the ones not found explain themselves."""
+    resolved: list[tuple[str, list[str]]] = []  # (as asked, ids to fetch)
+    ambiguous: dict[str, list[dict]] = {}
+    for asked in ids:
+        if prefix and len(asked) >= MIN_PREFIX and not UUID.fullmatch(asked):
+            matches = _rows(store.run("lookup_prefix", {"prefix": asked, "limit": 11}))
+            if len(matches) == 1:
+                resolved.append((asked, [matches[0]["request_id"]]))
+                continue
+            if len(matches) > 1:
+                ambiguous[asked] = matches
+        resolved.append((asked, [asked]))
+    wanted = sorted({v for _, fetch in resolved for i in fetch for v in (i, i.lower())})
+    by_id: dict[str, list[dict]] = {}
+    for row in _rows(store.run("lookup_records", {"ids": wanted})):
+        by_id.setdefault(row["request_id"], []).append(row)
+
+    results = []
+    for asked, fetch in resolved:
+        rid = fetch[0]
+        rows = by_id.get(rid) or by_id.get(rid.lower()) or []
+        if not rows:
+            results.append(Found(asked, False, not_found=_not_found(store, asked, ambiguous)))
+            continue
+        results.append(_story(store, rows[0]["request_id"], rows, window, retry_window))
+    return results
+
+
+def _story(store: Store, rid: str, rows: list[dict], window, retry_window) -> Found:
+    requests = [r for r in rows if r["kind"] == "request"]
+    main = requests[0] if requests else None
+    first_ts = min((r["ts"] for r in rows if r["ts"]), default=None)
+    trace = []
+    for r in rows:
+        trace.append(
+            {
+                "ts": r["ts"],
+                "offset_ms": _offset_ms(r["ts"], first_ts),
+                "kind": r["kind"],
+                "service": r["service"],
+                "level": r["level"],
+                "what": _what(r),
+                "source": f"{r['source_path']}:{r['line_no']}",
+            }
+        )
+    found = Found(rid, True, trace=trace)
+    if main:
+        found.request = {
+            k: main[k]
+            for k in (
+                "ts",
+                "method",
+                "route",
+                "path",
+                "status",
+                "duration_ms",
+                "org_id",
+                "api_key_id",
+                "user_agent",
+                "client_ip",
+                "service",
+            )
+        }
+        found.request["source"] = f"{main['source_path']}:{main['line_no']}"
+        if main["status"] and main["status"] >= 400 or main["has_error_body"]:
+            found.error = _error(main)
+        found.context = _context(store, main, window, retry_window)
+    return found
+
+
+def _offset_ms(ts, first) -> float | None:
+    return round((ts - first).total_seconds() * 1000, 1) if ts and first else None
+
+
+def _what(r: dict) -> str:
+    if r["kind"] == "request":
+        code = f" {r['error_type']}/{r['error_code']}" if r["error_type"] else ""
+        return f"{r['method'] or ''} {r['path'] or r['route'] or ''} → {r['status']}{code}".strip()
+    if r["kind"] == "reject":
+        return f"rejected line ({r['reject_reason']})"
+    return r["message"] or ""
+
+
+def _error(main: dict) -> dict:
+    documented = catalog.error_code(main["error_code"])
+    return {
+        "type": main["error_type"],
+        "code": main["error_code"],
+        "message": main["error_message"],
+        "status": main["status"],
+        "documented": bool(documented)
+        or (
+            main["error_code"] in ("", None) and catalog.error_type(main["error_type"]) is not None
+        ),
+        "meaning": catalog.explain(main["error_type"], main["error_code"]),
+        "customer_action": catalog.advice(main["error_type"], main["error_code"]),
+    }
+
+
+def _context(store: Store, main: dict, window: dt.timedelta, retry_window: dt.timedelta) -> dict:
+    at = main["ts"]
+    related = _rows(
+        store.run(
+            "lookup_related_failures",
+            {
+                "org": main["org_id"],
+                "key": main["api_key_id"],
+                "request_id": _rid(main),
+                "since": at - window,
+                "until": at + window,
+                "at": at,
+            },
+        )
+    )
+    retries = _rows(
+        store.run(
+            "lookup_retries",
+            {
+                "method": main["method"],
+                "route": main["route"],
+                "org": main["org_id"],
+                "key": main["api_key_id"],
+                "since": at - retry_window,
+                "until": at + retry_window,
+                "request_id": _rid(main),
+            },
+        )
+    )
+    bursts = _rows(
+        store.run(
+            "server_error_bursts",
+            {
+                "since": at - dt.timedelta(minutes=30),
+                "until": at + dt.timedelta(minutes=30),
+                "min_errors": 3,
+                "gap_minutes": 2,
+            },
+        )
+    )
+    inside = [b for b in bursts if b["start"] <= at < b["end"]]
+    return {
+        "window_minutes": int(window.total_seconds() // 60),
+        "same_org": [_related(r) for r in related if r["scope"] == "org"],
+        "same_key": [_related(r) for r in related if r["scope"] == "key"],
+        "retries": retries,
+        "server_error_burst": inside[0] if inside else None,
+        "hints": _hints(main, related, retries, inside),
+    }
+
+
+def _rid(main: dict) -> str:
+    return main.get("request_id") or ""
+
+
+def _related(r: dict) -> dict:
+    return {
+        k: r[k]
+        for k in (
+            "error_type",
+            "error_code",
+            "status",
+            "count",
+            "before",
+            "after",
+            "first_seen",
+            "last_seen",
+            "examples",
+        )
+    }
+
+
+def _hints(main: dict, related: list[dict], retries: list[dict], bursts: list[dict]) -> list[str]:
+    """The next question, answered: plain sentences from the context numbers."""
+    hints = []
+    same_key = [r for r in related if r["scope"] == "key" and r["error_code"] == main["error_code"]]
+    for r in same_key:
+        if main["error_code"] == "invalid_api_key" and r["count"] >= 5:
+            hints.append(
+                f"{r['count']} other invalid_api_key from this key around it ({r['before']} "
+                f"before, {r['after']} after): the key was probably revoked or rotated."
+            )
+        elif r["count"] >= 3:
+            hints.append(
+                f"{r['count']} other {r['error_code'] or r['error_type']} from the same "
+                "API key around it: a repeating client problem, not a one-off."
+            )
+    failed = (main["status"] or 0) >= 400 or any((r["status"] or 0) >= 400 for r in retries)
+    if retries and failed:
+        statuses = Counter(str(r["status"]) for r in retries)
+        shown = ", ".join(f"{s} ×{n}" if n > 1 else s for s, n in statuses.most_common())
+        hints.append(
+            f"{len(retries)} similar request(s) (same org, method and route) within "
+            f"minutes ({shown}): likely retries."
+        )
+    if bursts:
+        b = bursts[0]
+        hints.append(
+            f"It fell inside a burst of {b['server_errors']} server errors "
+            f"({b['start']:%H:%M}-{b['end']:%H:%M} UTC): a Scaling-side incident."
+        )
+    return hints
+
+
+def _not_found(store: Store, asked: str, ambiguous: dict[str, list[dict]]) -> dict:
+    from triage.store import describe_range
+
+    coverage = describe_range(store)
+    suggestions = []
+    if asked in ambiguous:
+        suggestions = [m["request_id"] for m in ambiguous[asked][:10]]
+    elif len(asked) >= MIN_PREFIX:
+        suggestions = [
+            m["request_id"]
+            for m in _rows(store.run("lookup_prefix", {"prefix": asked[:MIN_PREFIX], "limit": 5}))
+        ]
+    return {
+        "store": str(store.path),
+        **coverage,
+        "malformed": looks_malformed(asked),
+        "ambiguous_prefix": asked in ambiguous,
+        "similar_ids": suggestions,
+    }

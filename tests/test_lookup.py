@@ -1,0 +1,160 @@
+"""`triage lookup` on the sample logs: found, traced in order, explained, and nothing leaked."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import assert_one_error_line, run_triage
+from triage.lookup import ids_in_text
+
+
+@pytest.fixture(scope="module")
+def db(sample_ingest):
+    return sample_ingest[0]
+
+
+def lookup_json(db, *args, input=None):
+    result = run_triage("--db", db, "lookup", *args, "--format", "json", input=input)
+    return result, json.loads(result.stdout or b"[]")
+
+
+def scenario_cases(manifest):
+    return [
+        (s["name"], rid, n)
+        for s in manifest["scenarios"]
+        for rid, n in s["expected_events"].items()
+    ]
+
+
+def test_every_scenario_id_is_found_with_its_whole_trace_in_time_order(db, manifest):
+    cases = scenario_cases(manifest)
+    result, answers = lookup_json(db, *[rid for _, rid, _ in cases])
+    assert result.returncode == 0, result.stderr
+    by_id = {a["request_id"]: a for a in answers}
+    for name, rid, expected in cases:
+        a = by_id[rid]
+        assert a["found"], name
+        assert len(a["trace"]) == expected, name
+        times = [t["ts"] for t in a["trace"]]
+        assert times == sorted(times), name
+        assert a["trace"][0]["offset_ms"] == 0
+        assert all(":" in t["source"] for t in a["trace"])
+
+
+def test_a_failed_request_is_explained_by_the_catalogue(db, manifest):
+    scenario = next(s for s in manifest["scenarios"] if s["name"] == "timezone_typo")
+    failed = scenario["request_ids"][0]
+    _, (answer,) = lookup_json(db, failed)
+    assert answer["error"]["code"] == "invalid_timezone"
+    assert answer["error"]["documented"] is True
+    assert "IANA" in answer["error"]["customer_action"]
+    assert answer["request"]["route"] == "/v1/oncall/schedules"
+
+
+def test_key_rotation_context_says_the_key_was_probably_rotated(db, manifest):
+    scenario = next(s for s in manifest["scenarios"] if s["name"] == "key_rotation_fallout")
+    rid = scenario["request_ids"][len(scenario["request_ids"]) // 2]
+    _, (answer,) = lookup_json(db, rid)
+    same_key = answer["context"]["same_key"]
+    assert same_key and same_key[0]["error_code"] == "invalid_api_key"
+    assert same_key[0]["count"] >= 100
+    assert any("revoked or rotated" in h for h in answer["context"]["hints"])
+
+
+def test_a_request_in_the_500_burst_says_so(db, manifest):
+    scenario = next(s for s in manifest["scenarios"] if s["name"] == "internal_error_burst")
+    _, (answer,) = lookup_json(db, scenario["request_ids"][len(scenario["request_ids"]) // 2])
+    assert answer["context"]["server_error_burst"] is not None
+    assert any("burst" in h for h in answer["context"]["hints"])
+
+
+def test_ids_are_dug_out_of_a_ticket(db, manifest, tmp_path):
+    a, b, c = (s["request_ids"][0] for s in manifest["scenarios"][:3])
+    ticket = tmp_path / "ticket.txt"
+    ticket.write_text(
+        f'Hello,\nour deploy failed twice. requestId: "{a.upper()}" and later\n'
+        f"(X-Request-ID={b}). Support said to quote '{c}'.\nThanks\n"
+    )
+    result, answers = lookup_json(db, "--ticket", ticket)
+    assert result.returncode == 0, result.stderr
+    assert [x["request_id"] for x in answers] == [a, b, c]
+    assert all(x["found"] for x in answers)
+
+
+def test_ticket_parsing_finds_uuids_and_labelled_ids():
+    text = (
+        'See requestId: req-abc, Request-Id: "7F0C1D52-AAAA-4BBB-8CCC-123456789ABC". '
+        "Not an id: 7f0c1d52-aaaa-4bbb-8ccc-123456789abcdef."
+    )
+    assert ids_in_text(text) == ["req-abc", "7f0c1d52-aaaa-4bbb-8ccc-123456789abc"]
+
+
+def test_ids_from_stdin_one_per_line(db, manifest):
+    ids = [s["request_ids"][0] for s in manifest["scenarios"][:2]]
+    result, answers = lookup_json(db, "-", input=("\n".join(ids) + "\n").encode())
+    assert result.returncode == 0, result.stderr
+    assert [x["request_id"] for x in answers] == ids
+
+
+def test_unknown_id_exits_1_and_explains_itself(db):
+    unknown = "00000000-1111-4222-8333-444444444444"
+    result, (answer,) = lookup_json(db, unknown)
+    assert result.returncode == 1
+    assert answer["found"] is False
+    n = answer["not_found"]
+    assert n["store"] == str(db) and n["first_event"].startswith("2026-11-02")
+    assert n["malformed"] is None
+    text = run_triage("--db", db, "lookup", unknown, "12345678-abcd").stdout.decode()
+    assert "NOT FOUND" in text and "covers 2026-11-02" in text
+    assert "36" in text  # the short id is called malformed, with why
+
+
+def test_some_found_some_not_is_exit_1(db, manifest):
+    rid = manifest["scenarios"][0]["request_ids"][0]
+    result, answers = lookup_json(db, rid, "not-an-id-at-all")
+    assert result.returncode == 1
+    assert [a["found"] for a in answers] == [True, False]
+
+
+def test_prefix_finds_a_unique_request_and_explains_an_ambiguous_one(db, manifest):
+    rid = manifest["scenarios"][1]["request_ids"][0]
+    _, (answer,) = lookup_json(db, "--prefix", rid[:13])
+    assert answer["found"] and answer["request_id"] == rid
+    result, (answer,) = lookup_json(db, "--prefix", rid[:13], "--window", "5m")
+    assert answer["context"]["window_minutes"] == 5
+    # without --prefix the same text is just an unknown id
+    result, (answer,) = lookup_json(db, rid[:13])
+    assert result.returncode == 1 and not answer["found"]
+
+
+def test_no_ids_at_all_is_a_usage_error(db, tmp_path):
+    result = run_triage("--db", db, "lookup")
+    assert result.returncode == 2
+    assert_one_error_line(result.stderr.decode(), "--ticket")
+    empty = tmp_path / "t.txt"
+    empty.write_text("no ids in here")
+    result = run_triage("--db", db, "lookup", "--ticket", empty)
+    assert result.returncode == 2
+    assert_one_error_line(result.stderr.decode(), "no request id")
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "json", "html"])
+def test_planted_secrets_never_show(db, manifest, fmt):
+    ids = sorted({s["request_id"] for s in manifest["secrets"] if s.get("request_id")})
+    assert ids
+    result = run_triage("--db", db, "lookup", *ids, "--format", fmt)
+    out = result.stdout.decode()
+    assert out
+    for secret in manifest["secrets"]:
+        assert secret["value"] not in out, secret["kind"]
+    assert "scl_live_" not in out.replace("scl_live_[REDACTED]", "")
+
+
+def test_html_is_escaped_and_self_contained(db, manifest):
+    rid = manifest["scenarios"][0]["request_ids"][0]
+    html = run_triage("--db", db, "lookup", rid, "--format", "html").stdout.decode()
+    assert html.startswith("<!doctype html>")
+    assert "Content-Security-Policy" in html
+    assert "<script" not in html and "http://" not in html and "https://" not in html

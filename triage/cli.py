@@ -418,10 +418,10 @@ def lookup(obj: Context, ids, ticket, prefix, window, tz, fmt, output, show_sql)
 
     Example: triage lookup --ticket customer-email.txt --format md
     """
-    from triage.lookup import ids_in_text, lookup_ids
+    from triage.lookup import lookup_ids
     from triage.render import render_lookup
 
-    wanted = gather_ids(ids, ticket, ids_in_text)
+    wanted = gather_ids(ids, ticket)
     with obj.open(read_only=True, show_sql=show_sql) as store:
         results = lookup_ids(store, wanted, window=window, prefix=prefix)
     write_text(render_lookup(results, fmt, tz), output)
@@ -431,8 +431,97 @@ def lookup(obj: Context, ids, ticket, prefix, window, tz, fmt, output, show_sql)
         sys.exit(EXIT_PARTIAL)
 
 
-def gather_ids(ids: tuple[str, ...], ticket, ids_in_text) -> list[str]:
+@cli.command()
+@time_options
+@click.option("--auto", is_flag=True, help="Pick the worst burst of failures in the range.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (atomically) instead of stdout.",
+)
+@click.option("--show-sql", is_flag=True, help="Print each SQL query to stderr.")
+@pass_context
+def incident(obj: Context, since, until, tz, auto, fmt, output, show_sql) -> None:
+    """Summarise an incident: window, impact against a baseline, codes, routes, timeline.
+
+    Give the window with --since/--until, or let --auto find the worst burst of failures
+    in the range (the whole store by default). Ends with a status-page paragraph.
+
+    Example: triage incident --auto --since 2026-11-09 --until 2026-11-16
+    """
+    from triage.incident import summarize
+    from triage.render import render_incident
+
+    with obj.open(read_only=True, show_sql=show_sql) as store:
+        found = summarize(store, since, until, auto=auto)
+    write_text(render_incident(found, fmt, tz), output)
+
+
+@cli.command()
+@click.argument("ids", nargs=-1)
+@click.option(
+    "--ticket",
+    type=click.File("r", encoding="utf-8", errors="replace"),
+    help="Free text holding the request ids ('-' for stdin).",
+)
+@click.option(
+    "--tz",
+    type=ZoneParam(),
+    default="UTC",
+    show_default=True,
+    help="The customer's time zone: every time is shown in it.",
+)
+@click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@pass_context
+def summary(obj: Context, ids, ticket, tz, fmt, output) -> None:
+    """A support-ready summary of requests, to paste into the ticket.
+
+    What happened, when (in the customer's --tz), the error explained, the evidence, and
+    what the customer should do. Secrets and e-mail addresses are masked.
+
+    Example: triage summary 55fbf2be-94b1-43c7-9665-ba6ae898d53b --tz Europe/Berlin
+    """
+    _lookup_view(obj, "summary", gather_ids(ids, ticket), tz, fmt, output)
+
+
+@cli.command()
+@click.argument("request_id")
+@click.option(
+    "--tz", type=ZoneParam(), default="UTC", show_default=True, help="The customer's time zone."
+)
+@click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@pass_context
+def reply(obj: Context, request_id, tz, fmt, output) -> None:
+    """Draft a friendly reply to the customer about one request.
+
+    What we saw, why it failed, how to fix it, with the request id quoted back.
+
+    Example: triage reply 21555e8c-bbea-4dbf-ae18-e5fe078a9635 --tz America/New_York
+    """
+    _lookup_view(obj, "reply", [request_id.strip()], tz, fmt, output)
+
+
+def _lookup_view(obj: Context, view: str, ids: list[str], tz: str, fmt: str, output) -> None:
+    from triage.lookup import lookup_ids
+    from triage.render import render_lookup
+
+    with obj.open(read_only=True) as store:
+        results = lookup_ids(store, ids)
+    write_text(render_lookup(results, fmt, tz, view), output)
+    if not all(r.found for r in results):
+        sys.exit(EXIT_PARTIAL)
+
+
+def gather_ids(ids: tuple[str, ...], ticket) -> list[str]:
     """The ids to look up, from arguments, '-' (stdin, one per line) and --ticket text."""
+    from triage.lookup import ids_in_text
+
     wanted: list[str] = []
     for arg in ids:
         if arg == "-":

@@ -77,6 +77,7 @@ def environment() -> Environment:
         when=_when,
         iso=local,
         ms=lambda v: "-" if v is None else f"{v:,.0f} ms",
+        pct=lambda v: "-" if v is None else f"{v:.1%}",
         clock=lambda v: "-" if v is None else _when(v, "UTC", "%H:%M:%S.%f")[:-3],
         tojson_compact=lambda v: json.dumps(v, default=str),
     )
@@ -87,18 +88,64 @@ def render(template: str, **context) -> str:
     return environment().get_template(template).render(**redacted(context))
 
 
-def render_lookup(results, fmt: str, tz: str) -> str:
-    """One lookup answer in the chosen format; JSON has stable keys, everything is masked."""
+def render_lookup(results, fmt: str, tz: str, view: str = "lookup") -> str:
+    """Lookup answers as a view (lookup, summary, reply). JSON has stable keys; all masked.
+
+    Summary and reply are written in Markdown; their HTML is that text on a page, escaped.
+    """
     data = [r.as_dict() for r in results]
     if fmt == "json":
-        return (
-            json.dumps(redacted(data), indent=2, default=_json_default, ensure_ascii=False) + "\n"
-        )
-    template = {"text": "lookup.txt.j2", "md": "lookup.md.j2", "html": "lookup.html.j2"}[fmt]
-    return render(template, results=data, tz=tz)
+        text = json.dumps(redacted(data), indent=2, default=_json_default, ensure_ascii=False)
+        return text + "\n"
+    if view == "lookup":
+        return render(f"lookup.{ {'text': 'txt'}.get(fmt, fmt) }.j2", results=data, tz=tz)
+    markdown = render(f"{view}.md.j2", results=data, tz=tz)
+    if fmt == "md":
+        return markdown
+    title = f"triage {view}: " + ", ".join(r["request_id"] for r in data)
+    return render("markdown_page.html.j2", title=title, body=markdown)
 
 
 def _json_default(value):
     if isinstance(value, dt.datetime):
         return local(value, "UTC")
     return str(value)
+
+
+def render_incident(incident, fmt: str, tz: str) -> str:
+    data = incident.as_dict()
+    if fmt == "json":
+        return json.dumps(redacted(data), indent=2, default=_json_default) + "\n"
+    template = {"md": "incident.md.j2", "html": "incident.html.j2"}[fmt]
+    return render(template, incident=data, tz=tz, status_paragraph=status_paragraph(data, tz))
+
+
+def status_paragraph(i: dict, tz: str) -> str:
+    """A short, factual status-page paragraph: when, how much, what, who, whose side."""
+    m = i["impact"]
+    day = _when(i["start"], tz, "%B %-d, %Y")
+    span = f"{_when(i['start'], tz, '%H:%M')} and {_when(i['end'], tz, '%H:%M %Z')}"
+    rate = f"{m['failure_rate']:.0%}" if m["failure_rate"] is not None else "some"
+    text = (
+        f"Between {span} on {day}, {m['failures']} of {m['requests']} requests to the "
+        f"Scaling API failed ({rate})."
+    )
+    if i["codes"]:
+        top = i["codes"][0]
+        text += f" Most failures were {top['key']} (HTTP {top['status']})"
+        if i["routes"]:
+            text += f", on {i['routes'][0]['key']}"
+        text += "."
+    text += f" {m['orgs_affected']} organization{'s' if m['orgs_affected'] != 1 else ''} "
+    text += "were affected." if m["orgs_affected"] != 1 else "was affected."
+    if m["server_errors"] * 2 >= m["failures"] > 0:
+        text += (
+            " The errors came from the Scaling side; requests retried after the window "
+            "succeed, and no action is needed from customers."
+        )
+    else:
+        text += (
+            " These were requests the API rejected (client errors); affected customers "
+            "should check the error codes and their integration."
+        )
+    return text

@@ -1,0 +1,78 @@
+-- name: failure_bursts
+-- Windows between $since and $until where failures rose far above the range's usual rate:
+-- minutes with at least $min_failures failures and at least $factor times the median
+-- failures per minute (over minutes that saw traffic), merged when at most $gap_minutes
+-- apart. Most excess failures first.
+WITH minutes AS (
+    SELECT date_trunc('minute', ts) AS minute,
+           count(*) FILTER (WHERE status >= 400 OR has_error_body) AS failures,
+           count(*) FILTER (WHERE status >= 500) AS server_errors,
+           count(*) AS requests
+    FROM events
+    WHERE kind = 'request' AND ts >= $since AND ts < $until
+    GROUP BY ALL
+), usual AS (
+    SELECT coalesce(median(failures), 0) AS per_minute FROM minutes
+), hot AS (
+    SELECT m.*, u.per_minute,
+           CASE WHEN m.minute - lag(m.minute) OVER (ORDER BY m.minute)
+                     <= to_minutes($gap_minutes::BIGINT) THEN 0 ELSE 1 END AS starts_burst
+    FROM minutes m, usual u
+    WHERE m.failures >= greatest($min_failures, $factor * u.per_minute)
+), numbered AS (
+    SELECT *, sum(starts_burst) OVER (ORDER BY minute) AS burst FROM hot
+)
+SELECT min(minute) AS start, max(minute) + INTERVAL 1 MINUTE AS "end",
+       sum(failures) AS failures, sum(server_errors) AS server_errors,
+       sum(requests) AS requests, any_value(per_minute) AS usual_per_minute,
+       sum(failures) - any_value(per_minute) * count(*) AS excess
+FROM numbered
+GROUP BY burst
+ORDER BY excess DESC, start;
+
+-- name: incident_impact
+-- What one window cost: requests, failures, server errors, orgs and API keys hit, and the
+-- same measures over the $baseline_minutes before the window, for comparison.
+SELECT
+    count(*) FILTER (WHERE ts >= $since) AS requests,
+    count(*) FILTER (WHERE ts >= $since AND (status >= 400 OR has_error_body)) AS failures,
+    count(*) FILTER (WHERE ts >= $since AND status >= 500) AS server_errors,
+    count(DISTINCT org_id) FILTER (WHERE ts >= $since AND (status >= 400 OR has_error_body))
+        AS orgs_affected,
+    count(DISTINCT api_key_id) FILTER (WHERE ts >= $since AND (status >= 400 OR has_error_body))
+        AS keys_affected,
+    count(*) FILTER (WHERE ts < $since) AS baseline_requests,
+    count(*) FILTER (WHERE ts < $since AND (status >= 400 OR has_error_body)) AS baseline_failures
+FROM events
+WHERE kind = 'request'
+  AND ts >= $since - to_minutes($baseline_minutes::BIGINT) AND ts < $until;
+
+-- name: incident_breakdown
+-- The window's failures by code and by route (dimension 'code' or 'route'), most first,
+-- with the orgs they hit and example request ids.
+SELECT dimension, key, status, count(*) AS count, count(DISTINCT org_id) AS orgs,
+       list(request_id ORDER BY ts)[1:3] AS examples
+FROM (
+    SELECT 'code' AS dimension,
+           coalesce(error_type, '?') || ' / ' || coalesce(nullif(error_code, ''), '(no code)') AS key,
+           status, org_id, request_id, ts
+    FROM events
+    WHERE kind = 'request' AND ts >= $since AND ts < $until AND (status >= 400 OR has_error_body)
+    UNION ALL
+    SELECT 'route', coalesce(method, '') || ' ' || coalesce(route, '?'), NULL, org_id, request_id, ts
+    FROM events
+    WHERE kind = 'request' AND ts >= $since AND ts < $until AND (status >= 400 OR has_error_body)
+)
+GROUP BY ALL
+ORDER BY dimension, count DESC, key;
+
+-- name: incident_timeline
+-- Requests, failures and server errors per $bucket_minutes-minute bucket of the window.
+SELECT time_bucket(to_minutes($bucket_minutes::BIGINT), ts, $since::TIMESTAMPTZ) AS bucket,
+       count(*) AS requests,
+       count(*) FILTER (WHERE status >= 400 OR has_error_body) AS failures,
+       count(*) FILTER (WHERE status >= 500) AS server_errors
+FROM events
+WHERE kind = 'request' AND ts >= $since AND ts < $until
+GROUP BY ALL
+ORDER BY bucket;

@@ -1,0 +1,136 @@
+"""Incident summaries: a window of failures, its impact against a baseline, its timeline.
+
+`--auto` picks the worst burst of failures in a range. A burst is a run of minutes whose
+failures are at least MIN_FAILURES and FACTOR times the range's median failures per minute,
+merged across gaps of up to GAP_MINUTES; the worst has the most failures above that median.
+The weekly report uses the same detection.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from triage.exceptions import TriageError
+from triage.store import Store
+
+MIN_FAILURES = 5
+FACTOR = 5.0
+GAP_MINUTES = 2
+BURST_RULE = (
+    f"a burst is a run of minutes with at least {MIN_FAILURES} failures and at least "
+    f"{FACTOR:g}× the period's median failures per minute, merged across gaps of up to "
+    f"{GAP_MINUTES} minutes"
+)
+
+
+def _rows(cur) -> list[dict]:
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, values, strict=True)) for values in cur.fetchall()]
+
+
+def find_bursts(store: Store, since: dt.datetime, until: dt.datetime) -> list[dict]:
+    return _rows(
+        store.run(
+            "failure_bursts",
+            {
+                "since": since,
+                "until": until,
+                "min_failures": MIN_FAILURES,
+                "factor": FACTOR,
+                "gap_minutes": GAP_MINUTES,
+            },
+        )
+    )
+
+
+@dataclass
+class Incident:
+    since: dt.datetime
+    until: dt.datetime
+    impact: dict
+    codes: list[dict]
+    routes: list[dict]
+    timeline: list[dict]
+    bucket_minutes: int
+    detected: bool  # chosen by --auto
+
+    def as_dict(self) -> dict:
+        minutes = (self.until - self.since).total_seconds() / 60
+        return {
+            "start": self.since,
+            "end": self.until,
+            "duration_minutes": round(minutes, 1),
+            "detected": self.detected,
+            "impact": self.impact,
+            "codes": self.codes,
+            "routes": self.routes,
+            "timeline": self.timeline,
+            "bucket_minutes": self.bucket_minutes,
+            "burst_rule": BURST_RULE,
+        }
+
+
+def summarize(
+    store: Store, since: dt.datetime | None, until: dt.datetime | None, auto: bool = False
+) -> Incident:
+    if since is None or until is None:
+        first, last = store.one("store_range")[:2]
+        if first is None:
+            raise TriageError(f"the store {store.path} holds no events; run 'triage ingest' first")
+        since = since or first
+        until = until or last + dt.timedelta(seconds=1)
+    if until <= since:
+        raise TriageError("--until must come after --since")
+    if auto:
+        bursts = find_bursts(store, since, until)
+        if not bursts:
+            raise TriageError(
+                f"no burst of failures between {since:%Y-%m-%d %H:%M} and "
+                f"{until:%Y-%m-%d %H:%M} UTC ({BURST_RULE}); pass --since and "
+                "--until to summarise a window yourself"
+            )
+        since, until = bursts[0]["start"], bursts[0]["end"]
+    minutes = max(1, int((until - since).total_seconds() // 60))
+    baseline = max(60, minutes)
+    impact = dict(
+        zip(
+            (
+                "requests",
+                "failures",
+                "server_errors",
+                "orgs_affected",
+                "keys_affected",
+                "baseline_requests",
+                "baseline_failures",
+            ),
+            store.one(
+                "incident_impact", {"since": since, "until": until, "baseline_minutes": baseline}
+            ),
+            strict=True,
+        )
+    )
+    impact["baseline_minutes"] = baseline
+    impact["failure_rate"] = _rate(impact["failures"], impact["requests"])
+    impact["baseline_failure_rate"] = _rate(
+        impact["baseline_failures"], impact["baseline_requests"]
+    )
+    breakdown = _rows(store.run("incident_breakdown", {"since": since, "until": until}))
+    bucket = 1 if minutes <= 120 else 5 if minutes <= 600 else 60
+    timeline = _rows(
+        store.run("incident_timeline", {"since": since, "until": until, "bucket_minutes": bucket})
+    )
+    return Incident(
+        since,
+        until,
+        impact,
+        [b for b in breakdown if b["dimension"] == "code"],
+        [b for b in breakdown if b["dimension"] == "route"][:10],
+        timeline,
+        bucket,
+        auto,
+    )
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None

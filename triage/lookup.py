@@ -181,6 +181,13 @@ def _error(main: dict) -> dict:
             main["error_code"] in ("", None) and catalog.error_type(main["error_type"]) is not None
         ),
         "meaning": catalog.explain(main["error_type"], main["error_code"]),
+        # for the customer: what the documented code or type means, never our jargon
+        "plain_meaning": (
+            documented.meaning
+            if documented
+            else getattr(catalog.error_type(main["error_type"]), "meaning", None)
+            or "The request could not be completed."
+        ),
         "customer_action": catalog.advice(main["error_type"], main["error_code"]),
     }
 

@@ -1,0 +1,115 @@
+"""Golden files for the summary, reply and incident Markdown, on the sample logs.
+
+A template change shows up as a reviewable diff of tests/golden/. To accept one, rewrite the
+files with:  TRIAGE_UPDATE_GOLDEN=1 python -m pytest tests/test_summaries.py
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_triage
+
+GOLDEN = Path(__file__).parent / "golden"
+PINNED_NOW = {"TRIAGE_NOW": "2026-11-16T09:00:00Z"}
+
+
+def scenario_id(manifest, name, index=0):
+    return next(s for s in manifest["scenarios"] if s["name"] == name)["request_ids"][index]
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("TRIAGE_UPDATE_GOLDEN"):
+        path.write_text(text)
+    assert path.exists(), f"no golden file {path}; run with TRIAGE_UPDATE_GOLDEN=1"
+    assert text == path.read_text(), f"{name} changed; see the diff, then update the golden file"
+
+
+def cases(manifest):
+    transition = scenario_id(manifest, "ci_skips_states")
+    burst = scenario_id(manifest, "internal_error_burst", 5)
+    timezone_fixed = scenario_id(manifest, "timezone_typo", -1)
+    return {
+        "summary.md": ["summary", transition, burst, "--tz", "America/New_York"],
+        "reply-failed.md": ["reply", transition, "--tz", "Europe/Berlin"],
+        "reply-burst.md": ["reply", burst],
+        "reply-succeeded.md": ["reply", timezone_fixed],
+        "incident-auto.md": [
+            "incident",
+            "--auto",
+            "--since",
+            "2026-11-12T12:00Z",
+            "--until",
+            "2026-11-12T18:00Z",
+        ],
+        "incident-window.md": [
+            "incident",
+            "--since",
+            "2026-11-10T09:00Z",
+            "--until",
+            "2026-11-10T10:00Z",
+            "--tz",
+            "America/New_York",
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "summary.md",
+        "reply-failed.md",
+        "reply-burst.md",
+        "reply-succeeded.md",
+        "incident-auto.md",
+        "incident-window.md",
+    ],
+)
+def test_markdown_matches_its_golden_file(sample_ingest, manifest, name):
+    args = cases(manifest)[name]
+    result = run_triage("--db", sample_ingest[0], *args, env=PINNED_NOW)
+    assert result.returncode == 0, result.stderr
+    check_golden(name, result.stdout.decode())
+
+
+def test_incident_auto_finds_the_500_burst_and_counts_it(sample_ingest, manifest):
+    burst = next(s for s in manifest["scenarios"] if s["name"] == "internal_error_burst")
+    result = run_triage(
+        "--db",
+        sample_ingest[0],
+        "incident",
+        "--auto",
+        "--format",
+        "json",
+        "--since",
+        "2026-11-12T12:00Z",
+        "--until",
+        "2026-11-12T18:00Z",
+    )
+    import json
+
+    found = json.loads(result.stdout)
+    start, end = burst["window"]["start"], burst["window"]["end"]
+    assert found["start"] <= end and found["end"] >= start
+    assert found["impact"]["server_errors"] >= 0.8 * burst["failed_count"]
+
+
+def test_html_versions_are_escaped_pages(sample_ingest, manifest):
+    rid = scenario_id(manifest, "ci_skips_states")
+    for args in (["summary", rid], ["reply", rid], ["incident", "--auto"]):
+        html = run_triage("--db", sample_ingest[0], *args, "--format", "html").stdout.decode()
+        assert html.startswith("<!doctype html>") and "Content-Security-Policy" in html
+        assert "<script" not in html
+
+
+def test_summaries_never_show_planted_secrets(sample_ingest, manifest):
+    ids = sorted({s["request_id"] for s in manifest["secrets"] if s.get("request_id")})
+    outputs = [run_triage("--db", sample_ingest[0], "summary", *ids).stdout.decode()]
+    outputs += [run_triage("--db", sample_ingest[0], "reply", i).stdout.decode() for i in ids]
+    for out in outputs:
+        for secret in manifest["secrets"]:
+            assert secret["value"] not in out

@@ -334,20 +334,24 @@ def prefetched(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa
     box: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
+    def put(item) -> bool:
+        """Hand an item over unless the consumer has gone (never block past its exit)."""
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def work() -> None:
         try:
             for batch in batches:
-                while not stop.is_set():
-                    try:
-                        box.put(batch, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not put(batch):
                     return
-            box.put(done)
+            put(done)
         except BaseException as exc:  # handed to the consumer, raised there
-            box.put(exc)
+            put(exc)
 
     worker = threading.Thread(target=work, name="triage-reader", daemon=True)
     worker.start()

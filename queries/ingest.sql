@@ -205,7 +205,8 @@ SELECT
         WHEN body IS NULL THEN left(raw[1:65536]::VARCHAR, 65536)
         WHEN n_bytes <= 65536 THEN body
         ELSE left(body, 65536)
-    END AS raw
+    END AS raw,
+    (hash(request_id) >> 32)::UINTEGER AS rid_hash  -- what lookups filter first
 FROM classified;
 
 -- name: ingest_counts

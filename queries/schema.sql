@@ -79,3 +79,18 @@ SET enable_external_access = false;
 -- Whether the open database has triage's meta table (is a triage store at all).
 SELECT count(*) > 0 FROM duckdb_tables()
 WHERE table_name = 'meta' AND database_name = current_database();
+
+-- name: migrate_to_v2
+-- Version 2 adds rid_hash, a 32-bit hash of the request id. A point lookup filters this
+-- small integer column first, which costs a fraction of comparing every 36-character id,
+-- so lookups stay cheap as the store grows (an ART index would double ingest time and
+-- the store's size). Existing rows are hashed here; the views are recreated to see it.
+ALTER TABLE records ADD COLUMN IF NOT EXISTS rid_hash UINTEGER;
+UPDATE records SET rid_hash = (hash(request_id) >> 32)::UINTEGER WHERE request_id IS NOT NULL;
+CREATE OR REPLACE VIEW events AS
+    SELECT * EXCLUDE (reject_reason) FROM records WHERE kind <> 'reject';
+CREATE OR REPLACE VIEW rejects AS
+    SELECT r.source_id, s.path AS source_path, r.line_no, r.byte_offset,
+           r.reject_reason AS reason, r.raw
+    FROM records r JOIN sources s USING (source_id)
+    WHERE r.kind = 'reject';

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pyarrow as pa
-
 
 @dataclass(frozen=True)
 class ErrorType:
@@ -178,8 +176,10 @@ def advice(type_name: str | None, code: str | None) -> str | None:
     return None
 
 
-def arrow_tables() -> dict[str, pa.Table]:
-    """The catalogue as tables, for SQL that joins logged errors against it."""
+def arrow_tables() -> dict:
+    """The catalogue as Arrow tables, for SQL that joins logged errors against it."""
+    import pyarrow as pa  # only the commands that join against the catalogue pay for it
+
     return {
         "catalog_types": pa.table(
             {

@@ -221,17 +221,20 @@ def _context(store: Store, main: dict, window: dt.timedelta, retry_window: dt.ti
             },
         )
     )
-    bursts = _rows(
-        store.run(
-            "server_error_bursts",
-            {
-                "since": at - dt.timedelta(minutes=30),
-                "until": at + dt.timedelta(minutes=30),
-                "min_errors": 3,
-                "gap_minutes": 2,
-            },
+    # A burst of server errors matters only to a request that got one itself.
+    bursts = []
+    if (main["status"] or 0) >= 500:
+        bursts = _rows(
+            store.run(
+                "server_error_bursts",
+                {
+                    "since": at - dt.timedelta(minutes=30),
+                    "until": at + dt.timedelta(minutes=30),
+                    "min_errors": 3,
+                    "gap_minutes": 2,
+                },
+            )
         )
-    )
     inside = [b for b in bursts if b["start"] <= at < b["end"]]
     return {
         "window_minutes": int(window.total_seconds() // 60),

@@ -12,8 +12,6 @@ import json
 from functools import cache
 from importlib import resources
 
-from jinja2 import Environment, FunctionLoader, StrictUndefined, TemplateNotFound
-
 from triage.formats import md_cell, terminal_safe
 from triage.redact import mask
 from triage.timespec import local
@@ -53,6 +51,8 @@ def _code(value: str | None) -> str:
 
 def _load(name: str):
     """Templates ship as the triage.templates package (from a wheel or a checkout alike)."""
+    from jinja2 import TemplateNotFound
+
     entry = resources.files("triage.templates").joinpath(name)
     if not entry.is_file():
         raise TemplateNotFound(name)
@@ -61,7 +61,10 @@ def _load(name: str):
 
 
 @cache
-def environment() -> Environment:
+def environment():
+    """The one Jinja environment (imported on first use: JSON output never pays for it)."""
+    from jinja2 import Environment, FunctionLoader, StrictUndefined
+
     env = Environment(
         loader=FunctionLoader(_load),
         autoescape=_autoescape,

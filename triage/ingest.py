@@ -293,6 +293,11 @@ def _commit_new_lines(
             store.run("ingest_lines", {**params, "source_id": source_id})
         except duckdb.InterruptException:
             raise KeyboardInterrupt from None
+        except RuntimeError as exc:
+            # SIGINT inside a running DuckDB statement surfaces as 'Query interrupted'
+            if "interrupted" in str(exc).lower():
+                raise KeyboardInterrupt from None
+            raise
         if reader.interrupted:
             raise KeyboardInterrupt
         if reader.error:

@@ -1,0 +1,153 @@
+"""Shared helpers: write log lines to real files, ingest them into a real DuckDB file under
+tmp_path, run the CLI in-process (CliRunner) or as a real subprocess, and one store holding
+the shipped sample logs for the whole session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from triage.cli import cli as triage_cli
+from triage.ingest import ingest_paths
+from triage.store import open_store
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_LOGS = REPO / "sample_logs"
+
+
+def as_bytes(line: str | bytes | dict) -> bytes:
+    """A log line as written: dicts as JSON, str as UTF-8, bytes as they are."""
+    if isinstance(line, bytes):
+        return line
+    return (json.dumps(line) if isinstance(line, dict) else line).encode("utf-8")
+
+
+def write_lines(path: Path, lines: Iterable[str | bytes | dict], *, final_newline=True) -> Path:
+    """Write one line per item, each ended by a newline (the last one only if final_newline)."""
+    encoded = [as_bytes(line) for line in lines]
+    data = b"\n".join(encoded) + (b"\n" if encoded and final_newline else b"")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def append_lines(path: Path, lines: Iterable[str | dict]) -> Path:
+    with path.open("ab") as f:
+        f.write(b"".join(as_bytes(line) + b"\n" for line in lines))
+    return path
+
+
+def log_line(i: int, **fields) -> dict:
+    """A trace-like line with a unique request id `r<i>` and a valid timestamp."""
+    return {
+        "timestamp": f"2026-11-16T10:{(i // 60) % 60:02d}:{i % 60:02d}Z",
+        "requestId": f"r{i}",
+        "msg": f"line {i}",
+        **fields,
+    }
+
+
+def request_line(i: int, **fields) -> dict:
+    """A flat camelCase access-log line (shape A) for request `r<i>`."""
+    return {
+        "timestamp": f"2026-11-16T10:{(i // 60) % 60:02d}:{i % 60:02d}Z",
+        "requestId": f"r{i}",
+        "method": "GET",
+        "path": "/v1/incidents",
+        "statusCode": 200,
+        "durationMs": 12,
+        **fields,
+    }
+
+
+def ingest(store, *paths, mapping=None) -> dict:
+    """Ingest paths with the library and return the summary as a dict."""
+    return ingest_paths(store, [str(p) for p in paths], mapping=mapping).as_dict()
+
+
+def one(store, sql: str, params=None):
+    return store.con.execute(sql, params or []).fetchone()
+
+
+def all_rows(store, sql: str, params=None) -> list[tuple]:
+    return store.con.execute(sql, params or []).fetchall()
+
+
+def dict_rows(store, sql: str, params=None) -> list[dict]:
+    cur = store.con.execute(sql, params or [])
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "store" / "triage.duckdb"
+
+
+@pytest.fixture
+def store(db_path):
+    with open_store(db_path) as s:
+        yield s
+
+
+@pytest.fixture
+def cli(db_path):
+    """Invoke `triage --db <db_path> ARGS...` in-process; stdout and stderr stay apart."""
+    runner = CliRunner()
+
+    def invoke(*args, input=None, env=None):
+        return runner.invoke(
+            triage_cli, ["--db", str(db_path), *map(str, args)], input=input, env=env
+        )
+
+    return invoke
+
+
+def run_triage(*args, input=None, env=None, cwd=None) -> subprocess.CompletedProcess:
+    """Run `python -m triage ARGS...` as a real process."""
+    return subprocess.run(
+        [sys.executable, "-m", "triage", *map(str, args)],
+        input=input,
+        capture_output=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def assert_one_error_line(stderr: str, *fragments: str) -> str:
+    """Exactly one `Error: ...` line, no traceback, mentioning every fragment."""
+    assert "Traceback" not in stderr, stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, stderr
+    for fragment in fragments:
+        assert fragment in errors[0], stderr
+    return errors[0]
+
+
+@pytest.fixture(scope="session")
+def manifest() -> dict:
+    return json.loads((SAMPLE_LOGS / "manifest.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def sample_ingest(tmp_path_factory):
+    """The shipped sample logs ingested once (as a directory) into a session store."""
+    path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
+    with open_store(path) as s:
+        summary = ingest(s, SAMPLE_LOGS)
+    return path, summary
+
+
+@pytest.fixture(scope="session")
+def sample_store(sample_ingest):
+    with open_store(sample_ingest[0], read_only=True) as s:
+        yield s

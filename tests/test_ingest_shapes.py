@@ -1,0 +1,392 @@
+"""Every supported log shape lands in the same normalised columns."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.conftest import dict_rows, ingest, write_lines
+
+T = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
+EPOCH = int(T.timestamp())
+_names = itertools.count()
+
+
+def event_of(store, tmp_path, line: dict | str) -> dict:
+    """Ingest one line from its own file; return its row of the events view."""
+    path = write_lines(tmp_path / f"line{next(_names)}.log", [line])
+    summary = ingest(store, path)
+    assert summary["events"] == 1, summary
+    [row] = dict_rows(
+        store,
+        "SELECT e.* FROM events e JOIN sources s USING (source_id) WHERE s.path = ?",
+        [str(path)],
+    )
+    return row
+
+
+def test_flat_camel_case_line_fills_every_column(store, tmp_path):
+    e = event_of(
+        store,
+        tmp_path,
+        {
+            "timestamp": "2026-11-16T10:00:00.250Z",
+            "service": "api-gateway",
+            "requestId": "req-1",
+            "method": "POST",
+            "path": "/v1/incidents/inc_01jq5x/acknowledge",
+            "statusCode": 201,
+            "durationMs": 37.5,
+            "orgId": "org_2abc123",
+            "apiKeyId": "key_01abc",
+            "userAgent": "terraform/1.9",
+            "clientIp": "198.51.100.7",
+            "level": "info",
+        },
+    )
+    assert e["ts"] == datetime(2026, 11, 16, 10, 0, 0, 250000, tzinfo=UTC)
+    assert (e["kind"], e["request_id"], e["service"]) == ("request", "req-1", "api-gateway")
+    assert (e["method"], e["path"]) == ("POST", "/v1/incidents/inc_01jq5x/acknowledge")
+    assert e["route"] == "/v1/incidents/{id}/acknowledge"
+    assert (e["status"], e["duration_ms"]) == (201, 37.5)
+    assert (e["org_id"], e["api_key_id"]) == ("org_2abc123", "key_01abc")
+    assert (e["user_agent"], e["client_ip"]) == ("terraform/1.9", "198.51.100.7")
+    assert e["level"] == "info"
+
+
+def test_flat_snake_case_line_fills_every_column(store, tmp_path):
+    e = event_of(
+        store,
+        tmp_path,
+        {
+            "timestamp": "2026-11-16T10:00:00Z",
+            "request_id": "req-2",
+            "method": "DELETE",
+            "path": "/v1/oncall/schedules/42",
+            "status_code": 404,
+            "duration_ms": 8,
+            "org_id": "org_9zz9",
+            "api_key_id": "key_9",
+            "user_agent": "curl/8",
+            "client_ip": "::1",
+        },
+    )
+    assert (e["kind"], e["request_id"], e["method"], e["status"]) == (
+        "request",
+        "req-2",
+        "DELETE",
+        404,
+    )
+    assert (e["route"], e["duration_ms"]) == ("/v1/oncall/schedules/{id}", 8)
+    assert (e["org_id"], e["api_key_id"]) == ("org_9zz9", "key_9")
+    assert (e["user_agent"], e["client_ip"]) == ("curl/8", "::1")
+
+
+@pytest.mark.parametrize("key", ["requestId", "request_id", "req_id"])
+def test_request_id_is_found_under_each_spelling(store, tmp_path, key):
+    e = event_of(store, tmp_path, {"timestamp": "2026-11-16T10:00:00Z", key: "rid-7"})
+    assert (e["request_id"], e["kind"]) == ("rid-7", "trace")
+
+
+@pytest.mark.parametrize("key", ["statusCode", "status", "status_code"])
+def test_status_is_found_under_each_spelling(store, tmp_path, key):
+    e = event_of(store, tmp_path, {"timestamp": "2026-11-16T10:00:00Z", key: 503})
+    assert (e["status"], e["kind"]) == (503, "request")
+
+
+def test_status_written_as_text_is_still_a_number(store, tmp_path):
+    e = event_of(store, tmp_path, {"timestamp": "2026-11-16T10:00:00Z", "statusCode": "404"})
+    assert e["status"] == 404
+
+
+def test_nested_shape_fills_columns(store, tmp_path):
+    e = event_of(
+        store,
+        tmp_path,
+        {
+            "@timestamp": "2026-11-16T10:00:00+00:00",
+            "level": "warn",
+            "service": "api-gateway",
+            "request": {
+                "id": "req-3",
+                "method": "PATCH",
+                "path": "/v1/incidents/123/status",
+                "user_agent": "sdk/2",
+                "client_ip": "203.0.113.5",
+            },
+            "response": {"status": 409, "duration_ms": 91},
+            "org": {"id": "org_2abc123"},
+            "api_key_id": "key_3",
+        },
+    )
+    assert (e["kind"], e["request_id"], e["method"]) == ("request", "req-3", "PATCH")
+    assert (e["path"], e["route"]) == ("/v1/incidents/123/status", "/v1/incidents/{id}/status")
+    assert (e["status"], e["duration_ms"], e["org_id"]) == (409, 91, "org_2abc123")
+    assert (e["user_agent"], e["client_ip"], e["api_key_id"]) == ("sdk/2", "203.0.113.5", "key_3")
+
+
+ERROR_BODY = {
+    "statusCode": 400,
+    "type": "invalid_request_error",
+    "code": "invalid_timezone",
+    "message": "Unknown time zone Europe/Pariss",
+    "requestId": "req-body",
+}
+BASE = {
+    "timestamp": "2026-11-16T10:00:00Z",
+    "requestId": "req-e",
+    "method": "POST",
+    "path": "/v1/oncall/schedules",
+    "statusCode": 400,
+}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        {**BASE, "error": ERROR_BODY},
+        {**BASE, "body": ERROR_BODY},
+        {**BASE, "response": {"status": 400, "body": ERROR_BODY}},
+        {**BASE, "response_body": json.dumps(ERROR_BODY)},
+    ],
+    ids=["error", "body", "response.body", "response_body-as-string"],
+)
+def test_error_body_is_read_wherever_it_sits(store, tmp_path, line):
+    e = event_of(store, tmp_path, line)
+    assert e["has_error_body"] is True
+    assert (e["error_type"], e["error_code"]) == ("invalid_request_error", "invalid_timezone")
+    assert e["error_message"] == "Unknown time zone Europe/Pariss"
+    assert (e["error_status"], e["error_request_id"]) == ("400", "req-body")
+    assert json.loads(e["raw"]) == line  # failures keep their line
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"errorType": "rate_limit_error", "errorCode": "too_many_requests"},
+        {"error_type": "rate_limit_error", "error_code": "too_many_requests"},
+    ],
+    ids=["camelCase", "snake_case"],
+)
+def test_flattened_error_fields_are_read(store, tmp_path, fields):
+    e = event_of(store, tmp_path, {**BASE, "statusCode": 429, **fields})
+    assert (e["error_type"], e["error_code"]) == ("rate_limit_error", "too_many_requests")
+
+
+def test_null_error_is_not_an_error_body(store, tmp_path):
+    e = event_of(store, tmp_path, {**BASE, "statusCode": 200, "error": None})
+    assert e["has_error_body"] is False
+    assert (e["error_type"], e["error_code"]) == (None, None)
+
+
+def test_docker_wrapper_record_is_read_from_the_log_string(store, tmp_path):
+    inner = {
+        "time": "2026-11-16T10:00:00.5Z",
+        "level": "error",
+        "service": "oncall-svc",
+        "request_id": "req-d",
+        "msg": "schedule not found",
+    }
+    e = event_of(
+        store,
+        tmp_path,
+        {
+            "log": json.dumps(inner) + "\n",
+            "stream": "stderr",
+            "time": "2026-11-16T11:11:11.123456789Z",
+        },
+    )
+    assert e["ts"] == datetime(2026, 11, 16, 10, 0, 0, 500000, tzinfo=UTC)
+    assert (e["kind"], e["request_id"], e["service"]) == ("trace", "req-d", "oncall-svc")
+    assert (e["level"], e["message"]) == ("error", "schedule not found")
+
+
+def test_docker_wrapper_time_is_used_when_the_record_has_none(store, tmp_path):
+    inner = {"request_id": "req-w", "msg": "no time of its own"}
+    e = event_of(
+        store,
+        tmp_path,
+        {
+            "log": json.dumps(inner) + "\n",
+            "stream": "stdout",
+            "time": "2026-11-16T10:00:00.123456789Z",
+        },
+    )
+    assert e["ts"].replace(microsecond=0) == T
+    assert e["request_id"] == "req-w"
+
+
+def test_plain_text_docker_line_is_a_log_event_with_its_text(store, tmp_path):
+    e = event_of(
+        store,
+        tmp_path,
+        {"log": "listening on :8080\n", "stream": "stdout", "time": "2026-11-16T10:00:00Z"},
+    )
+    assert (e["kind"], e["message"], e["ts"]) == ("log", "listening on :8080", T)
+
+
+def test_cloudwatch_message_wrapper_record_is_read(store, tmp_path):
+    inner = {
+        "timestamp": "2026-11-16T10:00:00Z",
+        "requestId": "req-cw",
+        "method": "GET",
+        "path": "/v1/users",
+        "statusCode": 200,
+    }
+    e = event_of(store, tmp_path, {"message": json.dumps(inner), "timestamp": EPOCH * 1000})
+    assert (e["kind"], e["request_id"], e["status"], e["ts"]) == ("request", "req-cw", 200, T)
+
+
+def test_cloudwatch_wrapper_timestamp_is_used_when_the_record_has_none(store, tmp_path):
+    inner = {"requestId": "req-cw2", "level": "info", "msg": "job done"}
+    e = event_of(store, tmp_path, {"message": json.dumps(inner), "timestamp": EPOCH * 1000})
+    assert (e["request_id"], e["ts"]) == ("req-cw2", T)
+
+
+def test_cloudwatch_export_line_is_unwrapped(store, tmp_path):
+    inner = {
+        "timestamp": "2026-11-16T10:00:00Z",
+        "requestId": "req-cw3",
+        "method": "GET",
+        "path": "/v1/users",
+        "statusCode": 502,
+    }
+    e = event_of(
+        store,
+        tmp_path,
+        {
+            "logStreamName": "gateway/abc",
+            "timestamp": EPOCH * 1000,
+            "message": json.dumps(inner),
+            "ingestionTime": EPOCH * 1000 + 5,
+            "eventId": "3791",
+        },
+    )
+    assert (e["kind"], e["request_id"], e["status"]) == ("request", "req-cw3", 502)
+
+
+@pytest.mark.parametrize("message_first", [False, True], ids=["message-last", "message-first"])
+def test_record_whose_message_holds_json_keeps_its_own_fields(store, tmp_path, message_first):
+    message = {"message": json.dumps({"field": "timezone", "hint": "IANA name"})}
+    line = {**message, **BASE} if message_first else {**BASE, **message}
+    e = event_of(store, tmp_path, line)
+    assert (e["kind"], e["request_id"], e["status"], e["ts"]) == ("request", "req-e", 400, T)
+
+
+def test_log_line_whose_message_holds_json_keeps_its_service_and_level(store, tmp_path):
+    e = event_of(
+        store,
+        tmp_path,
+        {
+            "time": "2026-11-16T10:00:00Z",
+            "level": "error",
+            "service": "notify-worker",
+            "message": json.dumps({"to": "ops@example.org", "attempt": 3}),
+        },
+    )
+    assert (e["ts"], e["service"], e["level"]) == (T, "notify-worker", "error")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("timestamp", "2026-11-16T10:00:00Z", T),
+        ("timestamp", "2026-11-16T10:00:00.123Z", T.replace(microsecond=123000)),
+        ("time", "2026-11-16T11:00:00+01:00", T),
+        ("ts", "2026-11-16T05:00:00-05:00", T),
+        ("@timestamp", "2026-11-16T10:00:00", T),  # naive means UTC
+        ("timestamp", "2026-11-16 10:00:00", T),
+        ("ts", EPOCH, T),
+        ("ts", EPOCH * 1000, T),
+        ("time", EPOCH * 1000 + 250, T.replace(microsecond=250000)),
+        ("timestamp", str(EPOCH), T),
+        ("timestamp", EPOCH + 0.5, T.replace(microsecond=500000)),
+        ("ts", EPOCH * 1_000_000, T),
+        ("ts", EPOCH * 1_000_000_000, T),
+    ],
+    ids=[
+        "iso-Z",
+        "iso-millis",
+        "iso+01",
+        "iso-05",
+        "naive",
+        "space",
+        "epoch-s",
+        "epoch-ms",
+        "epoch-ms-frac",
+        "epoch-s-text",
+        "epoch-s-float",
+        "epoch-us",
+        "epoch-ns",
+    ],
+)
+def test_timestamp_forms_are_read_as_utc(store, tmp_path, key, value, expected):
+    e = event_of(store, tmp_path, {key: value, "msg": "hello"})
+    assert e["ts"] == expected
+    assert e["ts"].utcoffset().total_seconds() == 0
+
+
+@pytest.mark.parametrize(
+    ("fields", "kind"),
+    [
+        ({"requestId": "r", "method": "GET"}, "request"),
+        ({"requestId": "r", "statusCode": 500}, "request"),
+        ({"method": "GET", "path": "/v1/users"}, "request"),
+        ({"requestId": "r", "msg": "calling db"}, "trace"),
+        ({"msg": "worker started", "level": "info"}, "log"),
+        ({"status": "ok", "msg": "health check"}, "log"),  # a word is not an HTTP status
+    ],
+    ids=["id+method", "id+status", "method-no-id", "id-only", "neither", "status-word"],
+)
+def test_line_kind_follows_its_fields(store, tmp_path, fields, kind):
+    e = event_of(store, tmp_path, {"timestamp": "2026-11-16T10:00:00Z", **fields})
+    assert e["kind"] == kind
+
+
+@pytest.mark.parametrize(
+    ("path", "route"),
+    [
+        ("/v1/incidents", "/v1/incidents"),
+        ("/v1/incidents/inc_01jq5x?x=1", "/v1/incidents/{id}"),
+        ("/v1/incidents/123/updates", "/v1/incidents/{id}/updates"),
+        (
+            "/v1/team/members/7d79b7b7-6944-408e-acc7-98e7e8a12c7a/role",
+            "/v1/team/members/{id}/role",
+        ),
+        ("/v1/orgs/org_2abc123/users", "/v1/orgs/{id}/users"),
+        (
+            "/v1/oncall/schedules/sch_01ab/layers/9?cursor=abc",
+            "/v1/oncall/schedules/{id}/layers/{id}",
+        ),
+        ("https://api.example.com/v1/incidents/inc_01jq5x?x=1#top", "/v1/incidents/{id}"),
+    ],
+)
+def test_route_replaces_ids_and_drops_the_query_string(store, tmp_path, path, route):
+    e = event_of(
+        store, tmp_path, {"timestamp": "2026-11-16T10:00:00Z", "method": "GET", "path": path}
+    )
+    assert (e["path"], e["route"]) == (path, route)
+
+
+@pytest.mark.parametrize(
+    ("given", "route"),
+    [
+        ("/v1/incidents/:incident_id", "/v1/incidents/:incident_id"),
+        ("/v1/incidents?limit=50", "/v1/incidents"),
+    ],
+)
+def test_route_given_in_the_log_is_used_as_is(store, tmp_path, given, route):
+    e = event_of(
+        store,
+        tmp_path,
+        {
+            "timestamp": "2026-11-16T10:00:00Z",
+            "method": "GET",
+            "path": "/v1/incidents/inc_01jq5x",
+            "route": given,
+        },
+    )
+    assert e["route"] == route

@@ -71,7 +71,8 @@ def test_blank_lines_leave_no_row(sample_store, manifest):
             n
             for (n,) in all_rows(
                 sample_store,
-                "SELECT line_no FROM records JOIN sources USING (source_id) WHERE sources.path LIKE ?",
+                "SELECT line_no FROM records JOIN sources USING (source_id)"
+                " WHERE sources.path LIKE ?",
                 [f"%/{name}"],
             )
         }

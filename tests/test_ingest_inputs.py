@@ -272,3 +272,25 @@ def test_ctrl_c_while_reading_stdin_leaves_no_spool_file(tmp_path):
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert list(spool_dir.iterdir()) == []
+
+
+def test_a_named_pipe_is_read_like_stdin(tmp_path):
+    # `triage ingest <(zcat app.log.gz)` hands triage a pipe: it was refused as unseekable.
+    import os
+    import threading
+
+    db = tmp_path / "s.duckdb"
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    lines = [log_line(i) for i in range(20)]
+
+    def feed():
+        with open(fifo, "wb") as out:
+            out.write(b"".join(json.dumps(x).encode() + b"\n" for x in lines))
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    result = run_triage("--db", db, "ingest", "--format", "json", fifo)
+    writer.join(5)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["events"] == 20

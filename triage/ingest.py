@@ -28,12 +28,13 @@ from triage.reader import (
     LineReader,
     Opened,
     ReadError,
+    needs_spooling,
     open_input,
     prefetched,
     read_head,
     sha256,
     skip_to,
-    spool_stdin,
+    spool,
 )
 from triage.store import Store
 
@@ -184,7 +185,10 @@ def ingest_paths(
 def ingest_one(
     store: Store, name: str, params: dict, progress: Progress | None = None
 ) -> FileResult:
-    spooled = spool_stdin() if name == "-" else None
+    try:
+        spooled = spool(name) if needs_spooling(name) else None
+    except OSError as exc:
+        return FileResult(name, "error", f"{name}: {exc.strerror or exc}")
     try:
         opened = open_input(name, spooled)
     except ReadError as exc:

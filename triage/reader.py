@@ -15,6 +15,7 @@ import hashlib
 import io
 import os
 import shutil
+import stat
 import sys
 import tempfile
 import zlib
@@ -103,8 +104,8 @@ class Opened:
 def open_input(name: str, spooled: str | None = None) -> Opened:
     """Open a path, recognising gzip and zstd by their magic bytes, not by name.
 
-    Standard input ('-') is read from `spooled`, a file it was first copied to, so that it
-    can be read twice like any file; it is finished: EOF ends its last line.
+    Standard input ('-') and pipes are read from `spooled`, a file they were first copied
+    to, so that they can be read twice like any file; they are finished: EOF ends the line.
     """
     try:
         raw: BinaryIO = open(spooled or name, "rb")  # noqa: SIM115 - closed by Opened.close
@@ -131,12 +132,26 @@ def open_input(name: str, spooled: str | None = None) -> Opened:
     )
 
 
-def spool_stdin(directory: str | None = None) -> str:
-    """Copy standard input to a temporary file and return its path (the caller deletes it)."""
+def needs_spooling(name: str) -> bool:
+    """Standard input, a pipe or a process substitution (<(zcat x.gz)): read only once."""
+    if name == "-":
+        return True
+    try:
+        return not stat.S_ISREG(os.stat(name).st_mode)
+    except OSError:
+        return False  # open_input reports it
+
+
+def spool(name: str, directory: str | None = None) -> str:
+    """Copy stdin or a pipe to a temporary file and return its path (the caller deletes it)."""
     fd, path = tempfile.mkstemp(prefix="triage-stdin-", dir=directory)
     try:
         with os.fdopen(fd, "wb") as out:
-            shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+            if name == "-":
+                shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+            else:
+                with open(name, "rb") as source:
+                    shutil.copyfileobj(source, out, 1 << 20)
     except BaseException:  # Ctrl-C too: the piped log lines must not stay behind in $TMPDIR
         os.unlink(path)
         raise

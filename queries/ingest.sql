@@ -2,14 +2,16 @@
 -- Temporary macros the ingest statement is built from, one per parsing rule, so each rule is
 -- written once. Created on the ingesting connection only.
 --
--- record_shape: every field name that the supported log shapes use for a normalised column.
+-- record_shape: every field name that the common log shapes use for a normalised column.
 -- Values are read as text (VARCHAR) so type drift ("statusCode": "404") never fails a line;
--- nested objects are kept as JSON and parsed again by the macros below.
+-- nested objects are kept as JSON and parsed again by the macros below. Each name here costs
+-- every line a little, so rare spellings (url, body, flattened errorType/errorCode...) are
+-- read separately, only on the lines that need them (see ingest_lines).
 CREATE OR REPLACE TEMP MACRO parse_record(doc) AS try(json_transform(doc, '{
     "timestamp": "VARCHAR", "@timestamp": "VARCHAR", "time": "VARCHAR", "ts": "VARCHAR",
     "requestId": "VARCHAR", "request_id": "VARCHAR", "req_id": "VARCHAR",
     "service": "VARCHAR", "method": "VARCHAR",
-    "path": "VARCHAR", "url": "VARCHAR", "route": "VARCHAR",
+    "path": "VARCHAR", "route": "VARCHAR",
     "statusCode": "VARCHAR", "status_code": "VARCHAR", "status": "VARCHAR",
     "durationMs": "VARCHAR", "duration_ms": "VARCHAR",
     "orgId": "VARCHAR", "org_id": "VARCHAR",
@@ -18,10 +20,7 @@ CREATE OR REPLACE TEMP MACRO parse_record(doc) AS try(json_transform(doc, '{
     "clientIp": "VARCHAR", "client_ip": "VARCHAR",
     "level": "VARCHAR", "msg": "VARCHAR", "message": "VARCHAR",
     "log": "VARCHAR",
-    "error": "JSON", "body": "JSON", "response_body": "JSON",
-    "errorType": "VARCHAR", "error_type": "VARCHAR",
-    "errorCode": "VARCHAR", "error_code": "VARCHAR",
-    "errorMessage": "VARCHAR", "error_message": "VARCHAR",
+    "error": "JSON", "response_body": "JSON",
     "request": "JSON", "response": "JSON", "org": "JSON"
 }'));
 
@@ -79,14 +78,15 @@ END);
 -- A route is the path with ids replaced by {id}: UUIDs, numbers, prefixed ids (inc_01jq…,
 -- org_2abc…: a lower-case prefix, '_', then letters and digits with at least one digit), long
 -- hex strings and ULIDs. The query string is dropped; a full URL loses its scheme and host.
+-- An id segment is replaced with the '/' before it and the '/' or end after it; a match uses
+-- up that '/', so a second pass catches the id right after another (up to three in a row).
 CREATE OR REPLACE TEMP MACRO path_only(p) AS
     split_part(split_part(regexp_replace(p, '^[A-Za-z][A-Za-z0-9+.-]*://[^/]*', ''), '?', 1), '#', 1);
-CREATE OR REPLACE TEMP MACRO route_of(p) AS array_to_string(list_transform(
-    string_split(path_only(p), '/'),
-    lambda seg: CASE WHEN regexp_full_match(seg,
-        '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'
-        || '|[0-9]+|[a-z]{2,12}_[A-Za-z0-9]*[0-9][A-Za-z0-9]*|[0-9a-fA-F]{16,}|[0-9A-HJKMNP-TV-Z]{26}')
-        THEN '{id}' ELSE seg END), '/');
+CREATE OR REPLACE TEMP MACRO id_segments_once(p) AS regexp_replace(p,
+    '/([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'
+    || '|[0-9]+|[a-z]{2,12}_[A-Za-z0-9]*[0-9][A-Za-z0-9]*|[0-9a-fA-F]{16,}|[0-9A-HJKMNP-TV-Z]{26})(/|$)',
+    '/{id}\2', 'g');
+CREATE OR REPLACE TEMP MACRO route_of(p) AS id_segments_once(id_segments_once(path_only(p)));
 
 -- A mapping-file rule: the value at a JSON path, optionally cut by a regex (first group).
 CREATE OR REPLACE TEMP MACRO mapped(doc, path, rx) AS CASE
@@ -130,14 +130,34 @@ WITH decoded AS (
     SELECT *, parse_nested(r.request) AS req, parse_nested(r.response) AS resp,
            parse_nested(r.org) AS org
     FROM reparsed
+), statused AS (
+    SELECT *,
+        try_cast(coalesce(mapped(doc, $m_status, $rx_status), r.statusCode, r.status_code,
+                          CASE WHEN regexp_full_match(r.status, '[0-9]{3}') THEN r.status END,
+                          resp.status, resp.statusCode, resp.status_code) AS SMALLINT) AS status
+    FROM shaped
 ), fields AS (
     SELECT *,
         coalesce(mapped(doc, $m_timestamp, $rx_timestamp),
                  r.timestamp, r."@timestamp", r.time, r.ts,
                  outer_rec.timestamp, outer_rec."@timestamp", outer_rec.time, outer_rec.ts) AS ts_text,
-        parse_error_body(coalesce(as_object(r.error), as_object(r.body),
-                                  as_object(resp.body), as_object(r.response_body))) AS err
-    FROM shaped
+        parse_error_body(coalesce(
+            as_object(r.error), as_object(resp.body), as_object(r.response_body),
+            -- a `body` holding the error: looked for only on failures that have none of the above
+            CASE WHEN status >= 400 AND r.error IS NULL AND resp.body IS NULL
+                      AND r.response_body IS NULL
+                 THEN as_object(json_extract(doc, '$.body')) END)) AS err
+    FROM statused
+), flat_errors AS (
+    -- flattened error fields (errorType / error_code ...), read only where there is no error
+    -- body: on failed requests and on trace lines (which may name the code they hit)
+    SELECT *,
+        CASE WHEN r IS NOT NULL AND err IS NULL
+                  AND (status >= 400 OR (status IS NULL AND r.method IS NULL))
+             THEN json_extract_string(doc, ['$.errorType', '$.error_type', '$.errorCode',
+                                            '$.error_code', '$.errorMessage', '$.error_message'])
+        END AS flat
+    FROM fields
 ), normalised AS (
     SELECT *,
         CASE WHEN $ts_format IS NOT NULL
@@ -148,11 +168,10 @@ WITH decoded AS (
                  req.id, req.requestId, req.request_id, err.requestId, err.request_id) AS request_id,
         coalesce(mapped(doc, $m_service, $rx_service), r.service, outer_rec.service) AS service,
         upper(coalesce(mapped(doc, $m_method, $rx_method), r.method, req.method)) AS method,
-        coalesce(mapped(doc, $m_path, $rx_path), r.path, req.path, r.url, req.url) AS path_text,
+        coalesce(mapped(doc, $m_path, $rx_path), r.path, req.path, req.url,
+                 CASE WHEN r.method IS NOT NULL OR req.method IS NOT NULL
+                      THEN json_extract_string(doc, '$.url') END) AS path_text,
         coalesce(mapped(doc, $m_route, $rx_route), r.route, req.route) AS route_text,
-        try_cast(coalesce(mapped(doc, $m_status, $rx_status), r.statusCode, r.status_code,
-                          CASE WHEN regexp_full_match(r.status, '[0-9]{3}') THEN r.status END,
-                          resp.status, resp.statusCode, resp.status_code) AS SMALLINT) AS status,
         try_cast(coalesce(mapped(doc, $m_duration_ms, $rx_duration_ms), r.durationMs, r.duration_ms,
                           resp.duration_ms, resp.durationMs) AS DOUBLE)
             * coalesce($duration_scale, 1) AS duration_ms,
@@ -165,11 +184,11 @@ WITH decoded AS (
         coalesce(r.level, outer_rec.level) AS level,
         coalesce(mapped(doc, $m_message, $rx_message), r.msg, r.message,
                  outer_rec.msg, outer_rec.message, rtrim(outer_rec.log, chr(13) || chr(10))) AS message,
-        coalesce(mapped(doc, $m_error_type, $rx_error_type), err.type, r.errorType, r.error_type) AS error_type,
-        coalesce(mapped(doc, $m_error_code, $rx_error_code), err.code, r.errorCode, r.error_code) AS error_code,
-        coalesce(mapped(doc, $m_error_message, $rx_error_message), err.message, r.errorMessage,
-                 r.error_message, CASE WHEN json_type(r.error) = 'VARCHAR' THEN r.error ->> '$' END) AS error_message
-    FROM fields
+        coalesce(mapped(doc, $m_error_type, $rx_error_type), err.type, flat[1], flat[2]) AS error_type,
+        coalesce(mapped(doc, $m_error_code, $rx_error_code), err.code, flat[3], flat[4]) AS error_code,
+        coalesce(mapped(doc, $m_error_message, $rx_error_message), err.message, flat[5], flat[6],
+                 CASE WHEN json_type(r.error) = 'VARCHAR' THEN r.error ->> '$' END) AS error_message
+    FROM flat_errors
 ), classified AS (
     SELECT *,
         CASE

@@ -265,4 +265,7 @@ WHERE source_id = $source_id;
 
 -- name: configure_ingest
 -- Ingest writes rows in any order: each row carries its own line number and byte offset.
+-- DuckDB's memory is capped so that a file of any size ingests in bounded memory (a file's
+-- uncommitted rows spill to disk rather than grow the process).
 SET preserve_insertion_order = false;
+SET memory_limit = '512MB';

@@ -24,20 +24,22 @@ LIMIT $limit;
 
 -- name: lookup_related_failures
 -- Other failures of the same org and of the same API key between $since and $until,
--- grouped by code: what else went wrong for this customer around this request.
+-- grouped by code: what else went wrong for this customer around this request. One scan;
+-- a failure of both the org and the key counts in each scope.
+WITH nearby AS (
+    SELECT *, list_filter([CASE WHEN org_id = $org THEN 'org' END,
+                           CASE WHEN api_key_id = $key THEN 'key' END],
+                          lambda s: s IS NOT NULL) AS scopes
+    FROM events
+    WHERE kind = 'request' AND (status >= 400 OR has_error_body)
+      AND ts BETWEEN $since AND $until AND request_id <> $request_id
+      AND (org_id = $org OR api_key_id = $key)
+)
 SELECT scope, error_type, error_code, status, count(*) AS count,
        min(ts) AS first_seen, max(ts) AS last_seen,
        count(*) FILTER (WHERE ts < $at) AS before, count(*) FILTER (WHERE ts > $at) AS after,
        list(request_id ORDER BY ts)[1:3] AS examples
-FROM (
-    SELECT 'org' AS scope, * FROM events
-    WHERE $org IS NOT NULL AND org_id = $org
-    UNION ALL
-    SELECT 'key' AS scope, * FROM events
-    WHERE $key IS NOT NULL AND api_key_id = $key
-)
-WHERE kind = 'request' AND (status >= 400 OR has_error_body)
-  AND ts BETWEEN $since AND $until AND request_id <> $request_id
+FROM (SELECT unnest(scopes) AS scope, * EXCLUDE (scopes) FROM nearby)
 GROUP BY ALL
 ORDER BY scope DESC, count DESC, error_code;
 

@@ -36,14 +36,10 @@ def check_contract(
     examples: int = 3,
 ) -> list[dict]:
     store.register_catalog()
-    cur = store.run("contract_violations", {"since": since, "until": until, "examples": examples})
-    names = [d[0] for d in cur.description]
-    rows = []
-    for values in cur.fetchall():
-        row = dict(zip(names, values, strict=True))
+    rows = store.rows("contract_violations", {"since": since, "until": until, "examples": examples})
+    for row in rows:
         row["meaning"] = VIOLATIONS.get(row["violation"], "")
         row["first_seen"] = local(row["first_seen"], tz)
         row["last_seen"] = local(row["last_seen"], tz)
         row["examples"] = list(row["examples"] or [])
-        rows.append(row)
     return rows

@@ -94,11 +94,8 @@ def group_failures(
         "examples": examples,
         "limit": limit,
     }
-    cur = store.run("failures_grouped", params)
-    names = [d[0] for d in cur.description]
     rows = []
-    for values in cur.fetchall():
-        raw = dict(zip(names, values, strict=True))
+    for raw in store.rows("failures_grouped", params):
         row = {k: raw[k] for k in by}
         row["count"] = raw["count"]
         row["share"] = float(raw["share"])

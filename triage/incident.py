@@ -24,23 +24,16 @@ BURST_RULE = (
 )
 
 
-def _rows(cur) -> list[dict]:
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, values, strict=True)) for values in cur.fetchall()]
-
-
 def find_bursts(store: Store, since: dt.datetime, until: dt.datetime) -> list[dict]:
-    return _rows(
-        store.run(
-            "failure_bursts",
-            {
-                "since": since,
-                "until": until,
-                "min_failures": MIN_FAILURES,
-                "factor": FACTOR,
-                "gap_minutes": GAP_MINUTES,
-            },
-        )
+    return store.rows(
+        "failure_bursts",
+        {
+            "since": since,
+            "until": until,
+            "min_failures": MIN_FAILURES,
+            "factor": FACTOR,
+            "gap_minutes": GAP_MINUTES,
+        },
     )
 
 
@@ -115,10 +108,10 @@ def summarize(
     impact["baseline_failure_rate"] = _rate(
         impact["baseline_failures"], impact["baseline_requests"]
     )
-    breakdown = _rows(store.run("incident_breakdown", {"since": since, "until": until}))
+    breakdown = store.rows("incident_breakdown", {"since": since, "until": until})
     bucket = 1 if minutes <= 120 else 5 if minutes <= 600 else 60
-    timeline = _rows(
-        store.run("incident_timeline", {"since": since, "until": until, "bucket_minutes": bucket})
+    timeline = store.rows(
+        "incident_timeline", {"since": since, "until": until, "bucket_minutes": bucket}
     )
     return Incident(
         since,

@@ -73,11 +73,6 @@ class Found:
         }
 
 
-def _rows(cur) -> list[dict]:
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, values, strict=True)) for values in cur.fetchall()]
-
-
 def lookup_ids(
     store: Store,
     ids: list[str],
@@ -91,7 +86,7 @@ def lookup_ids(
     ambiguous: dict[str, list[dict]] = {}
     for asked in ids:
         if prefix and len(asked) >= MIN_PREFIX and not UUID.fullmatch(asked):
-            matches = _rows(store.run("lookup_prefix", {"prefix": asked, "limit": 11}))
+            matches = store.rows("lookup_prefix", {"prefix": asked, "limit": 11})
             if len(matches) == 1:
                 resolved.append((asked, [matches[0]["request_id"]]))
                 continue
@@ -100,7 +95,7 @@ def lookup_ids(
         resolved.append((asked, [asked]))
     wanted = sorted({v for _, fetch in resolved for i in fetch for v in (i, i.lower())})
     by_id: dict[str, list[dict]] = {}
-    for row in _rows(store.run("lookup_records", {"ids": wanted})):
+    for row in store.rows("lookup_records", {"ids": wanted}):
         by_id.setdefault(row["request_id"], []).append(row)
 
     results = []
@@ -194,46 +189,40 @@ def _error(main: dict) -> dict:
 
 def _context(store: Store, main: dict, window: dt.timedelta, retry_window: dt.timedelta) -> dict:
     at = main["ts"]
-    related = _rows(
-        store.run(
-            "lookup_related_failures",
-            {
-                "org": main["org_id"],
-                "key": main["api_key_id"],
-                "request_id": _rid(main),
-                "since": at - window,
-                "until": at + window,
-                "at": at,
-            },
-        )
+    related = store.rows(
+        "lookup_related_failures",
+        {
+            "org": main["org_id"],
+            "key": main["api_key_id"],
+            "request_id": _rid(main),
+            "since": at - window,
+            "until": at + window,
+            "at": at,
+        },
     )
-    retries = _rows(
-        store.run(
-            "lookup_retries",
-            {
-                "method": main["method"],
-                "route": main["route"],
-                "org": main["org_id"],
-                "key": main["api_key_id"],
-                "since": at - retry_window,
-                "until": at + retry_window,
-                "request_id": _rid(main),
-            },
-        )
+    retries = store.rows(
+        "lookup_retries",
+        {
+            "method": main["method"],
+            "route": main["route"],
+            "org": main["org_id"],
+            "key": main["api_key_id"],
+            "since": at - retry_window,
+            "until": at + retry_window,
+            "request_id": _rid(main),
+        },
     )
     # A burst of server errors matters only to a request that got one itself.
     bursts = []
     if (main["status"] or 0) >= 500:
-        bursts = _rows(
-            store.run(
-                "server_error_bursts",
-                {
-                    "since": at - dt.timedelta(minutes=30),
-                    "until": at + dt.timedelta(minutes=30),
-                    "min_errors": 3,
-                    "gap_minutes": 2,
-                },
-            )
+        bursts = store.rows(
+            "server_error_bursts",
+            {
+                "since": at - dt.timedelta(minutes=30),
+                "until": at + dt.timedelta(minutes=30),
+                "min_errors": 3,
+                "gap_minutes": 2,
+            },
         )
     inside = [b for b in bursts if b["start"] <= at < b["end"]]
     return {
@@ -309,7 +298,7 @@ def _not_found(store: Store, asked: str, ambiguous: dict[str, list[dict]]) -> di
     elif len(asked) >= MIN_PREFIX:
         suggestions = [
             m["request_id"]
-            for m in _rows(store.run("lookup_prefix", {"prefix": asked[:MIN_PREFIX], "limit": 5}))
+            for m in store.rows("lookup_prefix", {"prefix": asked[:MIN_PREFIX], "limit": 5})
         ]
     return {
         "store": str(store.path),

@@ -51,6 +51,10 @@ class Store:
             self.on_sql(q, params or {})
         return self.con.execute(q.sql, params or {})
 
+    def rows(self, name: str, params: dict | None = None) -> list[dict]:
+        """A named query's rows as dicts keyed by column name."""
+        return sql.rows_of(self.run(name, params))
+
     def one(self, name: str, params: dict | None = None) -> tuple | None:
         """The first row of a named query (the result is read to its end, as DuckDB wants)."""
         rows = self.run(name, params).fetchall()

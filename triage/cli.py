@@ -27,6 +27,7 @@ from triage.cli_support import (
 )
 from triage.exceptions import EXIT_INTERRUPTED, EXIT_PARTIAL, TriageError
 from triage.failures import DEFAULT_BY, GROUP_KEYS, parse_by, parse_status
+from triage.report import parse_week
 
 
 class CliError(click.ClickException):
@@ -516,6 +517,61 @@ def _lookup_view(obj: Context, view: str, ids: list[str], tz: str, fmt: str, out
     write_text(render_lookup(results, fmt, tz, view), output)
     if not all(r.found for r in results):
         sys.exit(EXIT_PARTIAL)
+
+
+@cli.group()
+def report() -> None:
+    """Reports made from the store."""
+
+
+@report.command("weekly")
+@click.option(
+    "--week",
+    type=Parsed("WEEK", lambda t: parse_week(t)),
+    help="ISO week, e.g. 2026-W46. Default: the last complete week in the store.",
+)
+@click.option(
+    "--tz",
+    type=ZoneParam(),
+    default="UTC",
+    show_default=True,
+    help="Where the week starts and ends, and every time shown.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (atomically); refuses to overwrite without --force.",
+)
+@click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
+@click.option(
+    "--stamp",
+    is_flag=True,
+    help="Say when the report was generated (it is otherwise the same bytes for the same store).",
+)
+@click.option("--show-sql", is_flag=True, help="Print each SQL query to stderr.")
+@pass_context
+def weekly(obj: Context, week, tz, fmt, output, force, stamp, show_sql) -> None:
+    """The weekly error report: headline with week-over-week change, codes (new, gone, up
+    sharply), routes, orgs and keys, detected incidents, contract violations, data quality.
+
+    Example: triage report weekly --week 2026-W46 --format html -o week46.html
+    """
+    from triage.render import render_report
+    from triage.report import weekly as build
+    from triage.timespec import local, now
+
+    if output is not None and output.exists() and not force:
+        raise click.BadParameter(
+            f"{output} exists; pass --force to overwrite it", param_hint="--output"
+        )
+    with obj.open(read_only=True, show_sql=show_sql) as store:
+        data = build(store, week, tz)
+    text = render_report(data, fmt, stamp=local(now(), tz) if stamp else None)
+    write_text(text, output)
 
 
 def gather_ids(ids: tuple[str, ...], ticket) -> list[str]:

@@ -21,11 +21,20 @@ def redacted(value):
     """The same structure with every string masked: the one redaction step before output."""
     if isinstance(value, str):
         return mask(value)
-    if isinstance(value, dict):
+    if isinstance(value, dict) and type(value) is dict:
         return {k: redacted(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [redacted(v) for v in value]
     return value
+
+
+def sparkline(values: list[int]) -> str:
+    """▁▂▃▅▇: one block a value, scaled to the largest."""
+    blocks = "▁▂▃▄▅▆▇█"
+    top = max(values, default=0)
+    if not top:
+        return blocks[0] * len(values)
+    return "".join(blocks[min(7, round(v / top * 7))] for v in values)
 
 
 def _autoescape(name: str | None) -> bool:
@@ -81,6 +90,10 @@ def environment():
         iso=local,
         ms=lambda v: "-" if v is None else f"{v:,.0f} ms",
         pct=lambda v: "-" if v is None else f"{v:.1%}",
+        num=lambda v: "-" if v is None else f"{v:,}",
+        delta=lambda v: "-" if v is None else f"{v:+.0%}",
+        points=lambda v: "-" if v is None else f"{v * 100:+.1f} pts",
+        spark=sparkline,
         clock=lambda v: "-" if v is None else _when(v, "UTC", "%H:%M:%S.%f")[:-3],
         tojson_compact=lambda v: json.dumps(v, default=str),
     )
@@ -152,3 +165,30 @@ def status_paragraph(i: dict, tz: str) -> str:
             "should check the error codes and their integration."
         )
     return text
+
+
+def render_report(report: dict, fmt: str, stamp: str | None = None) -> str:
+    """The weekly report as Markdown, JSON or a self-contained HTML page with charts."""
+    if fmt == "json":
+        data = {**report, "generated_at": stamp} if stamp else report
+        return (
+            json.dumps(redacted(data), indent=2, default=_json_default, ensure_ascii=False) + "\n"
+        )
+    if fmt == "md":
+        return render("report.md.j2", report=report, stamp=stamp)
+    from triage import charts
+
+    figures = {
+        "per_day": charts.failures_per_day(report["daily"]),
+        "rate": charts.failure_rate_heatmap(report["hourly"]),
+        "codes": charts.codes_week_over_week(report["codes"]),
+    }
+    return render("report.html.j2", report=report, stamp=stamp, charts=_Trusted(figures))
+
+
+class _Trusted(dict):
+    """Chart SVG made by vl-convert from our numbers: inserted as markup, not escaped text.
+
+    It is kept out of redaction (a dict subclass is passed through as is) and marked safe only
+    here; log values never reach it except as data labels that Vega escapes itself.
+    """

@@ -1,0 +1,117 @@
+-- name: report_stage_week
+-- Stage the two weeks a weekly report compares, once, so no section rescans the store:
+-- report_counts holds requests, failures and server errors per week / day / hour / route;
+-- report_failures holds every failed request of the two weeks. $prev_start..$start is the
+-- previous week, $start..$end this one; days and hours are in time zone $tz.
+CREATE OR REPLACE TEMP TABLE report_scope AS
+    SELECT CASE WHEN ts >= $start THEN 'this' ELSE 'prev' END AS week,
+           strftime(timezone($tz, ts), '%Y-%m-%d') AS day,
+           hour(timezone($tz, ts)) AS hour,
+           ts, method, route, status, org_id, api_key_id, request_id,
+           error_type, error_code, status >= 400 OR has_error_body AS failed
+    FROM events
+    WHERE kind = 'request' AND ts >= $prev_start AND ts < $end;
+
+-- name: report_stage_summaries
+-- The staged weeks summarised: report_counts and report_failures (see report_stage_week).
+CREATE OR REPLACE TEMP TABLE report_counts AS
+    SELECT week, day, hour, method, route, count(*) AS requests,
+           count(*) FILTER (WHERE failed) AS failures,
+           count(*) FILTER (WHERE status >= 500) AS server_errors
+    FROM report_scope GROUP BY ALL;
+CREATE OR REPLACE TEMP TABLE report_failures AS
+    SELECT * EXCLUDE (failed) FROM report_scope WHERE failed;
+DROP TABLE report_scope;
+
+-- name: report_headline
+-- Requests, failures, server errors and orgs affected, this week and the previous one, and
+-- how many hours of each week have any request at all (the baseline guard).
+SELECT w.week,
+       coalesce(sum(c.requests), 0) AS requests,
+       coalesce(sum(c.failures), 0) AS failures,
+       coalesce(sum(c.server_errors), 0) AS server_errors,
+       (SELECT count(DISTINCT org_id) FROM report_failures f WHERE f.week = w.week) AS orgs_affected,
+       (SELECT count(*) FROM (SELECT DISTINCT day, hour FROM report_counts h WHERE h.week = w.week))
+           AS hours_with_data
+FROM (VALUES ('this'), ('prev')) w(week)
+LEFT JOIN report_counts c ON c.week = w.week
+GROUP BY w.week;
+
+-- name: report_codes
+-- Failures by type and code, this week against the previous one.
+SELECT error_type AS type, error_code AS code, mode(status) AS status,
+       count(*) FILTER (WHERE week = 'this') AS count,
+       count(*) FILTER (WHERE week = 'prev') AS prev_count,
+       count(DISTINCT org_id) FILTER (WHERE week = 'this') AS orgs,
+       list(request_id ORDER BY ts DESC) FILTER (WHERE week = 'this')[1:2] AS examples
+FROM report_failures
+GROUP BY ALL
+ORDER BY count DESC, prev_count DESC, type, code;
+
+-- name: report_routes
+-- This week's top failing route and code pairs, with the route's requests.
+SELECT f.method, f.route, f.error_code AS code, count(*) AS count,
+       any_value(r.requests) AS route_requests
+FROM report_failures f
+LEFT JOIN (SELECT method, route, sum(requests) AS requests FROM report_counts
+           WHERE week = 'this' GROUP BY ALL) r USING (method, route)
+WHERE f.week = 'this'
+GROUP BY ALL
+ORDER BY count DESC, f.route, code
+LIMIT $limit;
+
+-- name: report_top
+-- This week's most affected orgs and API keys (ids only), with their main failure code.
+SELECT dimension, id, count(*) AS failures, mode(error_code) AS main_code,
+       count(DISTINCT error_code) AS codes
+FROM (
+    SELECT 'org' AS dimension, org_id AS id, error_code FROM report_failures
+    WHERE week = 'this' AND org_id IS NOT NULL
+    UNION ALL
+    SELECT 'key', api_key_id, error_code FROM report_failures
+    WHERE week = 'this' AND api_key_id IS NOT NULL
+)
+GROUP BY dimension, id
+QUALIFY row_number() OVER (PARTITION BY dimension ORDER BY count(*) DESC, id) <= $limit
+ORDER BY dimension DESC, failures DESC, id;
+
+-- name: report_daily
+-- This week's requests and failures per day, and failures per day by type (for the chart).
+SELECT c.day, c.requests, c.failures, c.server_errors, t.by_type
+FROM (SELECT day, sum(requests) AS requests, sum(failures) AS failures,
+             sum(server_errors) AS server_errors
+      FROM report_counts WHERE week = 'this' GROUP BY day) c
+LEFT JOIN (SELECT day, map_from_entries(list((coalesce(error_type, '?'), n))) AS by_type
+           FROM (SELECT day, error_type, count(*) AS n FROM report_failures
+                 WHERE week = 'this' GROUP BY ALL)
+           GROUP BY day) t USING (day)
+ORDER BY c.day;
+
+-- name: report_hourly
+-- This week's requests and failures per day and hour (the failure-rate chart and the gaps).
+SELECT day, hour, sum(requests) AS requests, sum(failures) AS failures
+FROM report_counts WHERE week = 'this'
+GROUP BY ALL ORDER BY day, hour;
+
+-- name: report_data_quality
+-- What the week's numbers stand on: the files that hold its events, their lines, and the
+-- lines rejected from those files, by reason.
+WITH week_sources AS (
+    SELECT DISTINCT source_id FROM records WHERE ts >= $start AND ts < $end
+)
+SELECT s.path, s.lines_consumed AS lines, s.blank_lines,
+       count(r.line_no) FILTER (WHERE r.kind = 'reject') AS rejected,
+       list(DISTINCT r.reject_reason) FILTER (WHERE r.kind = 'reject') AS reasons
+FROM week_sources w
+JOIN sources s USING (source_id)
+LEFT JOIN records r ON r.source_id = s.source_id AND r.kind = 'reject'
+GROUP BY ALL
+ORDER BY s.path;
+
+-- name: report_rejects
+-- Lines rejected from the files that hold the week's events, by reason.
+SELECT r.reject_reason AS reason, count(*) AS lines
+FROM records r
+WHERE r.kind = 'reject'
+  AND r.source_id IN (SELECT DISTINCT source_id FROM records WHERE ts >= $start AND ts < $end)
+GROUP BY ALL ORDER BY lines DESC, reason;

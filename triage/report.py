@@ -1,0 +1,239 @@
+"""The weekly error report: what failed last week, what is new, what got worse, who was hit,
+and whether the data behind it can be trusted.
+
+A pure function of the store, the queries and the templates: the same store gives the same
+report, byte for byte (no "generated at" unless asked for). The two weeks compared are staged
+once in temporary tables (queries/report.sql); every section reads those.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from triage import catalog
+from triage.contract import check_contract
+from triage.exceptions import TriageError
+from triage.incident import BURST_RULE, find_bursts, summarize
+from triage.store import Store
+from triage.timespec import zone
+
+FULL_WEEK_HOURS = 7 * 24
+# a previous week with data in fewer hours than this is no baseline for week-over-week deltas
+BASELINE_MIN_HOURS = int(FULL_WEEK_HOURS * 0.9)
+UP_SHARPLY = 2.0  # a code at least this many times last week's count (and 5 more) is "up sharply"
+_WEEK = re.compile(r"^(\d{4})-?W(\d{2})$")
+
+
+def parse_week(text: str) -> tuple[int, int]:
+    m = _WEEK.match(text.strip().upper())
+    if not m:
+        raise ValueError(f"cannot read {text!r} as an ISO week; use the form 2026-W46")
+    year, week = int(m.group(1)), int(m.group(2))
+    try:
+        dt.date.fromisocalendar(year, week, 1)
+    except ValueError:
+        raise ValueError(f"{text!r}: {year} has no week {week}") from None
+    return year, week
+
+
+def week_bounds(year: int, week: int, tz: str) -> tuple[dt.datetime, dt.datetime]:
+    """Monday 00:00 to the next Monday 00:00, in the report's time zone, as UTC instants."""
+    monday = dt.date.fromisocalendar(year, week, 1)
+    start = dt.datetime.combine(monday, dt.time(), tzinfo=zone(tz))
+    end = dt.datetime.combine(monday + dt.timedelta(days=7), dt.time(), tzinfo=zone(tz))
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def last_complete_week(store: Store, tz: str) -> tuple[int, int]:
+    """The latest week whose end the store's data reaches (within an hour)."""
+    last = store.one("store_range")[1]
+    if last is None:
+        raise TriageError(f"the store {store.path} holds no events; run 'triage ingest' first")
+    reach = (last + dt.timedelta(hours=1)).astimezone(zone(tz))
+    monday = reach.date() - dt.timedelta(days=reach.weekday())
+    year, week, _ = (monday - dt.timedelta(days=7)).isocalendar()
+    return year, week
+
+
+def _change(now: int, before: int | None) -> float | None:
+    if before is None or before == 0:
+        return None
+    return round((now - before) / before, 4)
+
+
+def weekly(store: Store, week: tuple[int, int] | None = None, tz: str = "UTC") -> dict:
+    year, number = week or last_complete_week(store, tz)
+    start, end = week_bounds(year, number, tz)
+    prev_start = start - dt.timedelta(days=7)
+    store.run("report_stage_week", {"start": start, "end": end, "prev_start": prev_start, "tz": tz})
+    store.run("report_stage_summaries")
+    headline = {r["week"]: r for r in store.rows("report_headline")}
+    this, prev = headline["this"], headline["prev"]
+    baseline_ok = prev["hours_with_data"] >= BASELINE_MIN_HOURS
+    if prev["hours_with_data"] == 0:
+        baseline = "no data for the previous week: no week-over-week changes"
+    elif not baseline_ok:
+        baseline = (
+            f"the previous week has data in only {prev['hours_with_data']} of "
+            f"{FULL_WEEK_HOURS} hours: week-over-week changes are left out"
+        )
+    else:
+        baseline = None
+
+    def measure(key: str) -> dict:
+        value = this[key]
+        before = prev[key] if baseline_ok else None
+        return {"value": value, "previous": before, "change": _change(value, before)}
+
+    top = store.rows("report_top", {"limit": 5})
+    rate = this["failures"] / this["requests"] if this["requests"] else None
+    prev_rate = prev["failures"] / prev["requests"] if baseline_ok and prev["requests"] else None
+    report = {
+        "week": f"{year}-W{number:02d}",
+        "tz": tz,
+        "start": start,
+        "end": end,
+        "store": str(store.path),
+        "baseline_note": baseline,
+        "headline": {
+            "requests": measure("requests"),
+            "failures": measure("failures"),
+            "failure_rate": {
+                "value": _round(rate),
+                "previous": _round(prev_rate),
+                "change": _round(rate - prev_rate)
+                if rate is not None and prev_rate is not None
+                else None,
+            },
+            "server_errors": measure("server_errors"),
+            "orgs_affected": measure("orgs_affected"),
+        },
+        "codes": [
+            _code_row(r, baseline_ok)
+            for r in store.rows("report_codes")
+            if r["count"] or baseline_ok
+        ],
+        "routes": store.rows("report_routes", {"limit": 10}),
+        "top_orgs": [r for r in top if r["dimension"] == "org"],
+        "top_keys": [r for r in top if r["dimension"] == "key"],
+        "daily": _daily(store.rows("report_daily"), start, tz),
+        "hourly": store.rows("report_hourly"),
+        "incidents": _incidents(store, start, end),
+        "incident_rule": BURST_RULE,
+        "contract": check_contract(store, since=start, until=end, tz=tz, examples=1),
+    }
+    report["data_quality"] = _data_quality(store, report, start, end, tz)
+    report["coverage_note"] = _coverage_note(store, report)
+    return report
+
+
+def _coverage_note(store: Store, report: dict) -> str | None:
+    """Say it loudly when the week has no data, or holes: a '0 errors' report must not lie."""
+    missing = report["data_quality"]["hours_without_data"]
+    if missing == FULL_WEEK_HOURS:
+        first, last = store.one("store_range")[:2]
+        covers = f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC" if first else "nothing"
+        return (
+            f"the store holds no requests for this week (it covers {covers}): "
+            "this report shows missing data, not a week without errors"
+        )
+    if missing:
+        return (
+            f"{missing} of {FULL_WEEK_HOURS} hours of this week have no data at all "
+            "(see Data quality): counts may be low"
+        )
+    return None
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _code_row(r: dict, baseline_ok: bool) -> dict:
+    documented = catalog.error_code(r["code"])
+    prev = r["prev_count"] if baseline_ok else None
+    if prev is None:
+        marker = None
+    elif r["count"] and not prev:
+        marker = "new"
+    elif prev and not r["count"]:
+        marker = "gone"
+    elif prev and r["count"] >= UP_SHARPLY * prev and r["count"] - prev >= 5:
+        marker = "up sharply"
+    else:
+        marker = None
+    return {
+        "type": r["type"],
+        "code": r["code"],
+        "status": r["status"],
+        "count": r["count"],
+        "previous": prev,
+        "change": _change(r["count"], prev),
+        "marker": marker,
+        "orgs": r["orgs"],
+        "examples": list(r["examples"] or []),
+        "documented": bool(documented)
+        or (r["code"] in ("", None) and r["type"] == "validation_error"),
+        "meaning": catalog.explain(r["type"], r["code"]),
+    }
+
+
+def _daily(rows: list[dict], start: dt.datetime, tz: str) -> list[dict]:
+    """All seven days, zero-filled, so charts and sparklines show quiet days too."""
+    by_day = {r["day"]: r for r in rows}
+    first = start.astimezone(zone(tz)).date()
+    days = []
+    for i in range(7):
+        day = (first + dt.timedelta(days=i)).isoformat()
+        r = by_day.get(day, {})
+        days.append(
+            {
+                "day": day,
+                "requests": r.get("requests", 0),
+                "failures": r.get("failures", 0),
+                "server_errors": r.get("server_errors", 0),
+                "by_type": dict(sorted((r.get("by_type") or {}).items())),
+            }
+        )
+    return days
+
+
+def _incidents(store: Store, start: dt.datetime, end: dt.datetime, limit: int = 5) -> list[dict]:
+    found = []
+    for burst in find_bursts(store, start, end)[:limit]:
+        inc = summarize(store, burst["start"], burst["end"]).as_dict()
+        inc["examples"] = [x for c in inc["codes"][:2] for x in c["examples"][:2]]
+        found.append(inc)
+    return sorted(found, key=lambda i: i["start"])
+
+
+def _data_quality(store: Store, report: dict, start, end, tz: str) -> dict:
+    hours = {(r["day"], r["hour"]) for r in report["hourly"]}
+    first = start.astimezone(zone(tz))
+    gaps, run = [], None
+    for i in range(FULL_WEEK_HOURS):
+        at = first + dt.timedelta(hours=i)
+        empty = (at.date().isoformat(), at.hour) not in hours
+        if empty and run is None:
+            run = at
+        if not empty and run is not None:
+            gaps.append({"from": run, "to": at})
+            run = None
+    if run is not None:
+        gaps.append({"from": run, "to": first + dt.timedelta(hours=FULL_WEEK_HOURS)})
+    files = store.rows("report_data_quality", {"start": start, "end": end})
+    return {
+        "files": [
+            {"path": f["path"], "lines": f["lines"], "rejected": f["rejected"]} for f in files
+        ],
+        "lines": sum(f["lines"] for f in files),
+        "rejected_by_reason": {
+            r["reason"]: r["lines"]
+            for r in store.rows("report_rejects", {"start": start, "end": end})
+        },
+        "hours_without_data": FULL_WEEK_HOURS - len(hours),
+        "gaps": gaps,
+        "tz": tz,
+        "store": str(store.path),
+    }

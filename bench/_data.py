@@ -31,3 +31,15 @@ def load_generator():
         sys.modules[name] = module  # dataclasses look their module up while it loads
         spec.loader.exec_module(module)
     return sys.modules[name]
+
+
+def store_for(data: Path) -> Path:
+    """A triage store holding `data` (ingested once, then reused)."""
+    import subprocess
+
+    db = OUT / (data.name.split(".")[0] + ".duckdb")
+    if not db.exists():
+        subprocess.run(
+            [sys.executable, "-m", "triage", "--db", str(db), "ingest", str(data)], check=True
+        )
+    return db

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _data import OUT, bench_file  # noqa: E402
+from _data import bench_file, store_for  # noqa: E402
 
 
 def seconds(cmd: list[str]) -> float:
@@ -29,15 +29,6 @@ def seconds(cmd: list[str]) -> float:
     if done.returncode not in (0, 1):
         raise SystemExit(f"{cmd[0]} failed: {done.stderr.decode()[:200]}")
     return elapsed
-
-
-def store_for(data: Path) -> Path:
-    db = OUT / (data.name.split(".")[0] + ".duckdb")
-    if not db.exists():
-        subprocess.run(
-            [sys.executable, "-m", "triage", "--db", str(db), "ingest", str(data)], check=True
-        )
-    return db
 
 
 def middle_id(data: Path) -> str:

@@ -12,23 +12,15 @@ WITH checked AS (
         list_filter([
             CASE WHEN e.has_error_body AND e.status < 400 THEN 'error_body_on_success' END,
             CASE WHEN NOT e.has_error_body AND e.status >= 400 THEN 'missing_error_body' END,
-            CASE WHEN e.has_error_body AND e.error_type IS NOT NULL
-                      AND NOT EXISTS (SELECT 1 FROM catalog_types t WHERE t.type = e.error_type)
+            CASE WHEN e.has_error_body AND e.error_type IS NOT NULL AND known.type IS NULL
                  THEN 'unknown_type' END,
-            CASE WHEN e.has_error_body AND e.status >= 400
-                      AND EXISTS (SELECT 1 FROM catalog_types t WHERE t.type = e.error_type)
-                      AND NOT EXISTS (SELECT 1 FROM catalog_types t
-                                      WHERE t.type = e.error_type AND t.status = e.status)
+            CASE WHEN e.has_error_body AND e.status >= 400 AND known.type IS NOT NULL
+                      AND allowed.type IS NULL
                  THEN 'status_not_allowed_for_type' END,
-            CASE WHEN e.has_error_body AND coalesce(e.error_code, '') <> ''
-                      AND NOT EXISTS (SELECT 1 FROM catalog_codes c WHERE c.code = e.error_code)
+            CASE WHEN e.has_error_body AND coalesce(e.error_code, '') <> '' AND c.code IS NULL
                  THEN 'undocumented_code' END,
-            CASE WHEN EXISTS (SELECT 1 FROM catalog_codes c
-                              WHERE c.code = e.error_code AND c.type <> e.error_type)
-                 THEN 'code_not_allowed_for_type' END,
-            CASE WHEN EXISTS (SELECT 1 FROM catalog_codes c
-                              WHERE c.code = e.error_code AND c.status <> e.status)
-                 THEN 'status_not_allowed_for_code' END,
+            CASE WHEN c.type <> e.error_type THEN 'code_not_allowed_for_type' END,
+            CASE WHEN c.status <> e.status THEN 'status_not_allowed_for_code' END,
             CASE WHEN e.has_error_body AND e.error_status IS NOT NULL
                       AND try_cast(e.error_status AS INTEGER) IS DISTINCT FROM e.status
                  THEN 'body_status_mismatch' END,
@@ -44,6 +36,10 @@ WITH checked AS (
                  THEN 'empty_code_outside_validation' END
         ], lambda v: v IS NOT NULL) AS violations
     FROM events e
+    -- the catalogue, joined once per failure (each join matches at most one row)
+    LEFT JOIN (SELECT DISTINCT type FROM catalog_types) known ON known.type = e.error_type
+    LEFT JOIN catalog_types allowed ON allowed.type = e.error_type AND allowed.status = e.status
+    LEFT JOIN catalog_codes c ON c.code = e.error_code
     WHERE e.kind = 'request'
       AND (e.status >= 400 OR e.has_error_body)
       AND ($since IS NULL OR e.ts >= $since) AND ($until IS NULL OR e.ts < $until)

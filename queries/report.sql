@@ -1,27 +1,36 @@
 -- name: report_stage_week
--- Stage the two weeks a weekly report compares, once, so no section rescans the store:
--- report_counts holds requests, failures and server errors per week / day / hour / route;
--- report_failures holds every failed request of the two weeks. $prev_start..$start is the
--- previous week, $start..$end this one; days and hours are in time zone $tz.
-CREATE OR REPLACE TEMP TABLE report_scope AS
-    SELECT CASE WHEN ts >= $start THEN 'this' ELSE 'prev' END AS week,
-           strftime(timezone($tz, ts), '%Y-%m-%d') AS day,
-           hour(timezone($tz, ts)) AS hour,
-           ts, method, route, status, org_id, api_key_id, request_id,
-           error_type, error_code, status >= 400 OR has_error_body AS failed
-    FROM events
-    WHERE kind = 'request' AND ts >= $prev_start AND ts < $end;
-
--- name: report_stage_summaries
--- The staged weeks summarised: report_counts and report_failures (see report_stage_week).
-CREATE OR REPLACE TEMP TABLE report_counts AS
-    SELECT week, day, hour, method, route, count(*) AS requests,
-           count(*) FILTER (WHERE failed) AS failures,
+-- Stage the two weeks a weekly report compares, so no section rescans the store: requests,
+-- failures and server errors per 15-minute slot and route (slots are epoch-based, cheap to
+-- compute; every real time zone's offset is a whole number of quarter hours, so slots map
+-- onto local days and hours exactly). $prev_start..$start is the previous week.
+CREATE OR REPLACE TEMP TABLE report_slots AS
+    SELECT epoch_ms(ts) // 900000 AS slot, method, route, count(*) AS requests,
+           count(*) FILTER (WHERE status >= 400 OR has_error_body) AS failures,
            count(*) FILTER (WHERE status >= 500) AS server_errors
-    FROM report_scope GROUP BY ALL;
+    FROM events
+    WHERE kind = 'request' AND ts >= $prev_start AND ts < $end
+    GROUP BY ALL;
+
+-- name: report_stage_counts
+-- report_counts: the staged slots in local days and hours of zone $tz, per week.
+CREATE OR REPLACE TEMP TABLE report_counts AS
+    SELECT CASE WHEN to_timestamp(slot * 900) >= $start THEN 'this' ELSE 'prev' END AS week,
+           strftime(timezone($tz, to_timestamp(slot * 900)), '%Y-%m-%d') AS day,
+           hour(timezone($tz, to_timestamp(slot * 900))) AS hour,
+           method, route, sum(requests) AS requests, sum(failures) AS failures,
+           sum(server_errors) AS server_errors
+    FROM report_slots GROUP BY ALL;
+
+-- name: report_stage_failures
+-- report_failures: every failed request of the two weeks (a small share of the requests),
+-- with its 15-minute slot.
 CREATE OR REPLACE TEMP TABLE report_failures AS
-    SELECT * EXCLUDE (failed) FROM report_scope WHERE failed;
-DROP TABLE report_scope;
+    SELECT CASE WHEN ts >= $start THEN 'this' ELSE 'prev' END AS week,
+           epoch_ms(ts) // 900000 AS slot,
+           ts, method, route, status, org_id, api_key_id, request_id, error_type, error_code
+    FROM events
+    WHERE kind = 'request' AND ts >= $prev_start AND ts < $end
+      AND (status >= 400 OR has_error_body);
 
 -- name: report_headline
 -- Requests, failures, server errors and orgs affected, this week and the previous one, and
@@ -76,14 +85,18 @@ QUALIFY row_number() OVER (PARTITION BY dimension ORDER BY count(*) DESC, id) <=
 ORDER BY dimension DESC, failures DESC, id;
 
 -- name: report_daily
--- This week's requests and failures per day, and failures per day by type (for the chart).
+-- This week's requests and failures per day, and failures per day by type (for the chart),
+-- days in zone $tz.
 SELECT c.day, c.requests, c.failures, c.server_errors, t.by_type
 FROM (SELECT day, sum(requests) AS requests, sum(failures) AS failures,
              sum(server_errors) AS server_errors
       FROM report_counts WHERE week = 'this' GROUP BY day) c
-LEFT JOIN (SELECT day, map_from_entries(list((coalesce(error_type, '?'), n))) AS by_type
-           FROM (SELECT day, error_type, count(*) AS n FROM report_failures
-                 WHERE week = 'this' GROUP BY ALL)
+LEFT JOIN (SELECT day, map_from_entries(list((type, n))) AS by_type
+           FROM (SELECT strftime(timezone($tz, to_timestamp(slot * 900)), '%Y-%m-%d') AS day,
+                        type, sum(n) AS n
+                 FROM (SELECT slot, coalesce(error_type, '?') AS type, count(*) AS n
+                       FROM report_failures WHERE week = 'this' GROUP BY ALL)
+                 GROUP BY ALL)
            GROUP BY day) t USING (day)
 ORDER BY c.day;
 

@@ -66,8 +66,9 @@ def weekly(store: Store, week: tuple[int, int] | None = None, tz: str = "UTC") -
     year, number = week or last_complete_week(store, tz)
     start, end = week_bounds(year, number, tz)
     prev_start = start - dt.timedelta(days=7)
-    store.run("report_stage_week", {"start": start, "end": end, "prev_start": prev_start, "tz": tz})
-    store.run("report_stage_summaries")
+    store.run("report_stage_week", {"prev_start": prev_start, "end": end})
+    store.run("report_stage_counts", {"start": start, "tz": tz})
+    store.run("report_stage_failures", {"start": start, "end": end, "prev_start": prev_start})
     headline = {r["week"]: r for r in store.rows("report_headline")}
     this, prev = headline["this"], headline["prev"]
     baseline_ok = prev["hours_with_data"] >= BASELINE_MIN_HOURS
@@ -117,7 +118,7 @@ def weekly(store: Store, week: tuple[int, int] | None = None, tz: str = "UTC") -
         "routes": store.rows("report_routes", {"limit": 10}),
         "top_orgs": [r for r in top if r["dimension"] == "org"],
         "top_keys": [r for r in top if r["dimension"] == "key"],
-        "daily": _daily(store.rows("report_daily"), start, tz),
+        "daily": _daily(store.rows("report_daily", {"tz": tz}), start, tz),
         "hourly": store.rows("report_hourly"),
         "incidents": _incidents(store, start, end),
         "incident_rule": BURST_RULE,

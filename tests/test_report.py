@@ -1,0 +1,247 @@
+"""The weekly report: golden files, numbers checked independently, honest edge cases, and
+the HTML opened in a real headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests import sample_truth
+from tests.conftest import SAMPLE_LOGS, assert_one_error_line, run_triage, write_lines
+from tests.pngcheck import ink_ratio
+from tests.test_summaries import check_golden
+
+W46 = (datetime(2026, 11, 9, tzinfo=UTC), datetime(2026, 11, 16, tzinfo=UTC))
+W45 = (W46[0] - timedelta(days=7), W46[0])
+
+
+def report_text(db, *args, fmt="json") -> str:
+    """The report as printed, with the machine-specific paths (the checkout, the temporary
+    store) named the same on every machine so golden files compare."""
+    result = run_triage("--db", db, "report", "weekly", *args, "--format", fmt)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.decode().replace(str(db), "STORE").replace(f"{SAMPLE_LOGS.parent}/", "")
+
+
+def report(db, *args, fmt="json"):
+    text = report_text(db, *args, fmt=fmt)
+    return json.loads(text) if fmt == "json" else text
+
+
+def in_week(r, week):
+    return week[0] <= r.ts < week[1]
+
+
+def test_markdown_and_json_match_their_golden_files(sample_ingest):
+    db = sample_ingest[0]
+    check_golden("report-2026-W46.md", report_text(db, "--week", "2026-W46", fmt="md"))
+    check_golden("report-2026-W46.json", report_text(db, "--week", "2026-W46", fmt="json"))
+
+
+def test_default_week_is_the_last_complete_one(sample_ingest):
+    assert report(sample_ingest[0])["week"] == "2026-W46"
+
+
+def test_headline_agrees_with_a_plain_reading(sample_ingest):
+    data = report(sample_ingest[0], "--week", "2026-W46")
+    h = data["headline"]
+    for week, key in ((W46, "value"), (W45, "previous")):
+        reqs = [r for r in sample_truth.requests() if in_week(r, week)]
+        fails = [r for r in reqs if r.status >= 400 or r.body]
+        assert h["requests"][key] == len(reqs)
+        assert h["failures"][key] == len(fails)
+        assert h["server_errors"][key] == sum(1 for r in reqs if r.status >= 500)
+        assert h["orgs_affected"][key] == len({r.org for r in fails if r.org})
+    assert h["failure_rate"]["value"] == pytest.approx(
+        h["failures"]["value"] / h["requests"]["value"], abs=1e-4
+    )
+
+
+def test_codes_agree_with_a_plain_reading_and_carry_markers(sample_ingest):
+    data = report(sample_ingest[0], "--week", "2026-W46")
+    this = Counter(
+        (f.body["type"], f.body.get("code")) for f in sample_truth.failures() if in_week(f, W46)
+    )
+    prev = Counter(
+        (f.body["type"], f.body.get("code")) for f in sample_truth.failures() if in_week(f, W45)
+    )
+    rows = {(c["type"], c["code"]): c for c in data["codes"]}
+    assert {k: r["count"] for k, r in rows.items() if r["count"]} == dict(this)
+    assert {k: r["previous"] for k, r in rows.items() if r["previous"]} == dict(prev)
+    for key, row in rows.items():
+        if this[key] and not prev[key]:
+            assert row["marker"] == "new", key
+        if prev[key] and not this[key]:
+            assert row["marker"] == "gone", key
+    assert rows[("not_authorized_error", "invalid_api_key")]["marker"] == "up sharply"
+    assert rows[("internal_error", "server_error")]["documented"] is False
+
+
+def test_the_week_without_a_previous_week_says_so(sample_ingest):
+    data = report(sample_ingest[0], "--week", "2026-W45")
+    assert "no data for the previous week" in data["baseline_note"]
+    assert data["headline"]["failures"]["previous"] is None
+    assert data["headline"]["failures"]["change"] is None
+    assert "+inf" not in report(sample_ingest[0], "--week", "2026-W45", fmt="md").lower()
+
+
+def test_an_empty_week_is_reported_as_missing_data(sample_ingest):
+    data = report(sample_ingest[0], "--week", "2026-W47")
+    assert data["headline"]["requests"]["value"] == 0
+    assert "no requests for this week" in data["coverage_note"]
+    assert data["data_quality"]["hours_without_data"] == 168
+    md = report(sample_ingest[0], "--week", "2026-W47", fmt="md")
+    assert "missing data, not a week without errors" in md
+
+
+def test_a_week_with_a_gap_lists_the_hours_without_data(tmp_path):
+    lines = []
+    start = datetime(2026, 11, 16, tzinfo=UTC)  # Monday of 2026-W47
+    for h in list(range(0, 30)) + list(range(40, 168)):  # no data from hour 30 to 39
+        ts = (start + timedelta(hours=h, minutes=5)).isoformat().replace("+00:00", "Z")
+        lines.append(
+            {
+                "timestamp": ts,
+                "requestId": f"r{h}",
+                "method": "GET",
+                "path": "/v1/incidents",
+                "statusCode": 500 if h % 24 == 3 else 200,
+            }
+        )
+    log = write_lines(tmp_path / "week.log", lines)
+    db = tmp_path / "s.duckdb"
+    assert run_triage("--db", db, "ingest", log).returncode == 0
+    data = report(db, "--week", "2026-W47")
+    dq = data["data_quality"]
+    assert dq["hours_without_data"] == 10
+    assert [(g["from"], g["to"]) for g in dq["gaps"]] == [
+        ("2026-11-17T06:00:00Z", "2026-11-17T16:00:00Z")
+    ]
+    assert "10 of 168 hours" in data["coverage_note"]
+    assert data["headline"]["server_errors"]["value"] == 7
+
+
+def test_same_store_same_bytes_and_stamp_on_request(sample_ingest):
+    db = sample_ingest[0]
+    for fmt in ("md", "html"):
+        assert report(db, "--week", "2026-W46", fmt=fmt) == report(
+            db, "--week", "2026-W46", fmt=fmt
+        )
+    stamped = run_triage(
+        "--db",
+        db,
+        "report",
+        "weekly",
+        "--week",
+        "2026-W46",
+        "--stamp",
+        env={"TRIAGE_NOW": "2026-11-16T09:00:00Z"},
+    ).stdout.decode()
+    assert "generated 2026-11-16T09:00:00Z" in stamped
+
+
+def test_output_file_is_written_atomically_and_never_overwritten_silently(sample_ingest, tmp_path):
+    out = tmp_path / "week.md"
+    args = ("--db", sample_ingest[0], "report", "weekly", "--week", "2026-W46", "-o", out)
+    assert run_triage(*args).returncode == 0
+    first = out.read_text()
+    assert first.startswith("# Scaling API weekly error report: 2026-W46")
+    again = run_triage(*args)
+    assert again.returncode == 2
+    assert_one_error_line(again.stderr.decode(), "--force")
+    assert run_triage(*args, "--force").returncode == 0
+    assert out.read_text() == first
+    assert [p.name for p in tmp_path.iterdir()] == ["week.md"]  # no temp file left
+
+
+def test_bad_week_is_a_one_line_error(sample_ingest):
+    result = run_triage("--db", sample_ingest[0], "report", "weekly", "--week", "week 46")
+    assert result.returncode == 2
+    assert_one_error_line(result.stderr.decode(), "2026-W46")
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def open_in_chromium(page, tmp_path):
+    """Load a page in headless Chromium; return its screenshot, console lines and the URLs
+    the page itself asked for (the browser's own background calls, whose initiator is
+    'not an origin', are not the page's doing)."""
+    browser = chromium()
+    if browser is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install chromium (see .ci/run)")
+        pytest.skip("chromium is not installed here")
+    shot, netlog = tmp_path / "shot.png", tmp_path / "net.json"
+    run = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--enable-logging=stderr",
+            "--v=0",
+            f"--log-net-log={netlog}",
+            f"--screenshot={shot}",
+            "--window-size=600,900",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shot.exists(), run.stderr[-2000:]
+    console = [line for line in run.stderr.splitlines() if "CONSOLE" in line]
+    requested = set()
+    for event in json.loads(netlog.read_text() or "{}").get("events", []):
+        params = event.get("params") or {}
+        if "url" in params and params.get("initiator", "not an origin") != "not an origin":
+            requested.add(params["url"])
+    return shot.read_bytes(), console, requested
+
+
+@pytest.mark.slow
+def test_html_report_renders_in_headless_chromium_offline(sample_ingest, tmp_path):
+    page = tmp_path / "week.html"
+    assert (
+        run_triage(
+            "--db",
+            sample_ingest[0],
+            "report",
+            "weekly",
+            "--week",
+            "2026-W46",
+            "--format",
+            "html",
+            "-o",
+            page,
+        ).returncode
+        == 0
+    )
+    html = page.read_text()
+    assert "<script" not in html and "Content-Security-Policy" in html
+    shot, console, requested = open_in_chromium(page, tmp_path)
+    assert not console, console
+    assert not requested, requested
+    assert ink_ratio(shot) > 0.02  # not a blank page
+
+
+@pytest.mark.slow
+def test_the_chromium_check_sees_a_page_that_reaches_out(tmp_path):
+    # the control: without it, "no request seen" could mean the check sees nothing
+    page = tmp_path / "leaky.html"
+    page.write_text('<!doctype html><p>x</p><img src="http://127.0.0.1:9/pixel.png">')
+    _, _, requested = open_in_chromium(page, tmp_path)
+    assert "http://127.0.0.1:9/pixel.png" in requested

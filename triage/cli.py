@@ -17,12 +17,14 @@ from triage import __version__
 from triage.cli_support import (
     ROW_FORMATS,
     Parsed,
-    ZoneParam,
     emit,
+    output_file_option,
     output_options,
     parse_span,
     print_sql,
+    show_sql_option,
     time_options,
+    tz_option,
     write_text,
 )
 from triage.exceptions import EXIT_INTERRUPTED, EXIT_PARTIAL, TriageError
@@ -389,13 +391,7 @@ def sql_command(obj: Context, statement, fmt, output, show_sql) -> None:
     show_default=True,
     help="How far around the request to look for related failures (30m, 2h).",
 )
-@click.option(
-    "--tz",
-    type=ZoneParam(),
-    default="UTC",
-    show_default=True,
-    help="The customer's time zone, shown next to UTC.",
-)
+@tz_option("The customer's time zone, shown next to UTC.")
 @click.option(
     "--format",
     "fmt",
@@ -403,13 +399,8 @@ def sql_command(obj: Context, statement, fmt, output, show_sql) -> None:
     default="text",
     show_default=True,
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file (atomically) instead of stdout.",
-)
-@click.option("--show-sql", is_flag=True, help="Print each SQL query to stderr.")
+@output_file_option
+@show_sql_option
 @pass_context
 def lookup(obj: Context, ids, ticket, prefix, window, tz, fmt, output, show_sql) -> None:
     """What happened to these requests: the request, its error, its trace, its context.
@@ -438,13 +429,8 @@ def lookup(obj: Context, ids, ticket, prefix, window, tz, fmt, output, show_sql)
 @click.option(
     "--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file (atomically) instead of stdout.",
-)
-@click.option("--show-sql", is_flag=True, help="Print each SQL query to stderr.")
+@output_file_option
+@show_sql_option
 @pass_context
 def incident(obj: Context, since, until, tz, auto, fmt, output, show_sql) -> None:
     """Summarise an incident: window, impact against a baseline, codes, routes, timeline.
@@ -469,15 +455,9 @@ def incident(obj: Context, since, until, tz, auto, fmt, output, show_sql) -> Non
     type=click.File("r", encoding="utf-8", errors="replace"),
     help="Free text holding the request ids ('-' for stdin).",
 )
-@click.option(
-    "--tz",
-    type=ZoneParam(),
-    default="UTC",
-    show_default=True,
-    help="The customer's time zone: every time is shown in it.",
-)
+@tz_option("The customer's time zone: every time is shown in it.")
 @click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@output_file_option
 @pass_context
 def summary(obj: Context, ids, ticket, tz, fmt, output) -> None:
     """A support-ready summary of requests, to paste into the ticket.
@@ -492,11 +472,9 @@ def summary(obj: Context, ids, ticket, tz, fmt, output) -> None:
 
 @cli.command()
 @click.argument("request_id")
-@click.option(
-    "--tz", type=ZoneParam(), default="UTC", show_default=True, help="The customer's time zone."
-)
+@tz_option("The customer's time zone.")
 @click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@output_file_option
 @pass_context
 def reply(obj: Context, request_id, tz, fmt, output) -> None:
     """Draft a friendly reply to the customer about one request.
@@ -530,13 +508,7 @@ def report() -> None:
     type=Parsed("WEEK", lambda t: parse_week(t)),
     help="ISO week, e.g. 2026-W46. Default: the last complete week in the store.",
 )
-@click.option(
-    "--tz",
-    type=ZoneParam(),
-    default="UTC",
-    show_default=True,
-    help="Where the week starts and ends, and every time shown.",
-)
+@tz_option("Where the week starts and ends, and every time shown.")
 @click.option(
     "--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True
 )
@@ -552,7 +524,7 @@ def report() -> None:
     is_flag=True,
     help="Say when the report was generated (it is otherwise the same bytes for the same store).",
 )
-@click.option("--show-sql", is_flag=True, help="Print each SQL query to stderr.")
+@show_sql_option
 @pass_context
 def weekly(obj: Context, week, tz, fmt, output, force, stamp, show_sql) -> None:
     """The weekly error report: headline with week-over-week change, codes (new, gone, up

@@ -94,33 +94,34 @@ def time_options(func):
     return wrapper
 
 
+def tz_option(help: str):
+    """--tz: an IANA zone, checked when parsed."""
+    return click.option("--tz", type=ZoneParam(), default="UTC", show_default=True, help=help)
+
+
+output_file_option = click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (atomically) instead of stdout.",
+)
+show_sql_option = click.option(
+    "--show-sql", is_flag=True, help="Print each SQL query and its parameters to stderr."
+)
+
+
 def output_options(func):
     """--format, --output and --show-sql, shared by every command that prints rows."""
-
-    @click.option(
+    func = show_sql_option(func)
+    func = output_file_option(func)
+    return click.option(
         "--format",
         "fmt",
         type=click.Choice(ROW_FORMATS),
         default="table",
         show_default=True,
         help="Output format.",
-    )
-    @click.option(
-        "-o",
-        "--output",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Write to this file (atomically) instead of stdout.",
-    )
-    @click.option(
-        "--show-sql",
-        is_flag=True,
-        help="Print each SQL query and its parameters to stderr before it runs.",
-    )
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        return func(*args, **kwargs)
-
-    return wrapper
+    )(func)
 
 
 def print_sql(query, params: dict) -> None:

@@ -1,6 +1,16 @@
+-- name: contract_failures
+-- The failures a contract check looks at: failed requests (status >= 400 or an error body)
+-- between $since and $until, as the temporary table contract_input.
+CREATE OR REPLACE TEMP TABLE contract_input AS
+    SELECT request_id, ts, status, has_error_body, error_type, error_code, error_status,
+           error_request_id
+    FROM events
+    WHERE kind = 'request' AND (status >= 400 OR has_error_body)
+      AND ($since IS NULL OR ts >= $since) AND ($until IS NULL OR ts < $until);
+
 -- name: contract_violations
--- Every logged failure checked against the documented contract (the catalogue registered as
--- catalog_types / catalog_codes). One row per (violation, type, code, status) with its count,
+-- Every failure in contract_input checked against the documented contract (the catalogue
+-- registered as catalog_types / catalog_codes). One row per (violation, type, code, status) with its count,
 -- first and last seen and example request ids. Checks: unknown type; status not allowed for
 -- the type; undocumented code; documented code under another type or with another status;
 -- body statusCode different from the HTTP status; error body without a requestId, or with one
@@ -35,14 +45,11 @@ WITH checked AS (
                       AND e.error_type IS DISTINCT FROM 'validation_error'
                  THEN 'empty_code_outside_validation' END
         ], lambda v: v IS NOT NULL) AS violations
-    FROM events e
+    FROM contract_input e
     -- the catalogue, joined once per failure (each join matches at most one row)
     LEFT JOIN (SELECT DISTINCT type FROM catalog_types) known ON known.type = e.error_type
     LEFT JOIN catalog_types allowed ON allowed.type = e.error_type AND allowed.status = e.status
     LEFT JOIN catalog_codes c ON c.code = e.error_code
-    WHERE e.kind = 'request'
-      AND (e.status >= 400 OR e.has_error_body)
-      AND ($since IS NULL OR e.ts >= $since) AND ($until IS NULL OR e.ts < $until)
 )
 SELECT
     violation, type, code, status,

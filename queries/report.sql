@@ -27,7 +27,8 @@ CREATE OR REPLACE TEMP TABLE report_counts AS
 CREATE OR REPLACE TEMP TABLE report_failures AS
     SELECT CASE WHEN ts >= $start THEN 'this' ELSE 'prev' END AS week,
            epoch_ms(ts) // 900000 AS slot,
-           ts, method, route, status, org_id, api_key_id, request_id, error_type, error_code
+           ts, method, route, status, org_id, api_key_id, request_id, error_type, error_code,
+           has_error_body, error_status, error_request_id
     FROM events
     WHERE kind = 'request' AND ts >= $prev_start AND ts < $end
       AND (status >= 400 OR has_error_body);
@@ -128,3 +129,11 @@ FROM records r
 WHERE r.kind = 'reject'
   AND r.source_id IN (SELECT DISTINCT source_id FROM records WHERE ts >= $start AND ts < $end)
 GROUP BY ALL ORDER BY lines DESC, reason;
+
+-- name: report_contract_input
+-- This week's staged failures as the contract check's input (see contract_failures), so the
+-- report's contract section does not scan the store again.
+CREATE OR REPLACE TEMP TABLE contract_input AS
+    SELECT request_id, ts, status, has_error_body, error_type, error_code, error_status,
+           error_request_id
+    FROM report_failures WHERE week = 'this';

@@ -122,7 +122,7 @@ def weekly(store: Store, week: tuple[int, int] | None = None, tz: str = "UTC") -
         "hourly": store.rows("report_hourly"),
         "incidents": _incidents(store, start, end),
         "incident_rule": BURST_RULE,
-        "contract": check_contract(store, since=start, until=end, tz=tz, examples=1),
+        "contract": check_contract(store, tz=tz, examples=1, staged=True),
     }
     report["data_quality"] = _data_quality(store, report, start, end, tz)
     report["coverage_note"] = _coverage_note(store, report)

@@ -1,17 +1,25 @@
+-- name: stage_burst_minutes
+-- Requests, failures and server errors per route and minute between $since and $until, as
+-- the temporary table burst_minutes that failure_bursts and route_bursts read. Minutes are
+-- counted since the epoch: cheaper than truncating timestamps in a time zone.
+CREATE OR REPLACE TEMP TABLE burst_minutes AS
+    SELECT method, route, epoch_ms(ts) // 60000 AS minute,
+           count(*) AS requests,
+           count(*) FILTER (WHERE status >= 400 OR has_error_body) AS failures,
+           count(*) FILTER (WHERE status >= 500) AS server_errors
+    FROM events
+    WHERE kind = 'request' AND ts >= $since AND ts < $until
+    GROUP BY ALL;
+
 -- name: failure_bursts
--- Windows between $since and $until where failures rose far above the range's usual rate:
--- minutes with at least $min_failures failures and at least $factor times the median
+-- Windows in burst_minutes where the whole API's failures rose far above the period's usual
+-- rate: minutes with at least $min_failures failures and at least $factor times the median
 -- failures per minute (over minutes that saw traffic), merged when at most $gap_minutes
 -- apart. Most excess failures first.
 WITH minutes AS (
-    -- minutes counted since the epoch: cheaper than truncating timestamps in a time zone
-    SELECT epoch_ms(ts) // 60000 AS minute,
-           count(*) FILTER (WHERE status >= 400 OR has_error_body) AS failures,
-           count(*) FILTER (WHERE status >= 500) AS server_errors,
-           count(*) AS requests
-    FROM events
-    WHERE kind = 'request' AND ts >= $since AND ts < $until
-    GROUP BY ALL
+    SELECT minute, sum(failures) AS failures, sum(server_errors) AS server_errors,
+           sum(requests) AS requests
+    FROM burst_minutes GROUP BY minute
 ), usual AS (
     SELECT coalesce(median(failures), 0) AS per_minute FROM minutes
 ), hot AS (
@@ -77,3 +85,29 @@ FROM events
 WHERE kind = 'request' AND ts >= $since AND ts < $until
 GROUP BY ALL
 ORDER BY bucket;
+
+-- name: route_bursts
+-- Windows in burst_minutes where one route's failures or server errors rose far above that
+-- route's usual rate: minutes with at least $min_server_errors 5xx, or at least
+-- $min_failures failures and $factor times the route's median failures per minute, merged
+-- per route when at most $gap_minutes apart. Most failures first.
+WITH usual AS (
+    SELECT method, route, median(failures) AS per_minute FROM burst_minutes GROUP BY ALL
+), hot AS (
+    SELECT m.*,
+           CASE WHEN m.minute - lag(m.minute) OVER (PARTITION BY m.method, m.route ORDER BY m.minute)
+                     <= $gap_minutes THEN 0 ELSE 1 END AS starts_burst
+    FROM burst_minutes m JOIN usual u USING (method, route)
+    WHERE m.server_errors >= $min_server_errors
+       OR m.failures >= greatest($min_failures, $factor * u.per_minute)
+), numbered AS (
+    SELECT *, sum(starts_burst) OVER (PARTITION BY method, route ORDER BY minute) AS burst
+    FROM hot
+)
+SELECT method, route, to_timestamp(min(minute) * 60) AS start,
+       to_timestamp((max(minute) + 1) * 60) AS "end",
+       sum(failures) AS failures, sum(server_errors) AS server_errors, sum(requests) AS requests
+FROM numbered
+GROUP BY method, route, burst
+ORDER BY failures DESC, start, method, route
+LIMIT $limit;

@@ -24,15 +24,36 @@ BURST_RULE = (
 )
 
 
-def find_bursts(store: Store, since: dt.datetime, until: dt.datetime) -> list[dict]:
+MIN_ROUTE_SERVER_ERRORS = 3
+ROUTE_RULE = (
+    f"a route's burst is a run of minutes with at least {MIN_ROUTE_SERVER_ERRORS} server errors "
+    f"on it, or at least {MIN_FAILURES} failures and {FACTOR:g}× its median failures per minute"
+)
+
+
+def stage_minutes(store: Store, since: dt.datetime, until: dt.datetime) -> None:
+    """Count requests per route and minute once; both burst detections read these counts."""
+    store.run("stage_burst_minutes", {"since": since, "until": until})
+
+
+def find_bursts(store: Store) -> list[dict]:
+    """Whole-API bursts in the staged minutes, worst first."""
     return store.rows(
         "failure_bursts",
+        {"min_failures": MIN_FAILURES, "factor": FACTOR, "gap_minutes": GAP_MINUTES},
+    )
+
+
+def find_route_bursts(store: Store, limit: int = 10) -> list[dict]:
+    """Bursts on single routes in the staged minutes, most failures first."""
+    return store.rows(
+        "route_bursts",
         {
-            "since": since,
-            "until": until,
             "min_failures": MIN_FAILURES,
             "factor": FACTOR,
+            "min_server_errors": MIN_ROUTE_SERVER_ERRORS,
             "gap_minutes": GAP_MINUTES,
+            "limit": limit,
         },
     )
 
@@ -76,7 +97,8 @@ def summarize(
     if until <= since:
         raise TriageError("--until must come after --since")
     if auto:
-        bursts = find_bursts(store, since, until)
+        stage_minutes(store, since, until)
+        bursts = find_bursts(store)
         if not bursts:
             raise TriageError(
                 f"no burst of failures between {since:%Y-%m-%d %H:%M} and "

@@ -14,7 +14,14 @@ import re
 from triage import catalog
 from triage.contract import check_contract
 from triage.exceptions import TriageError
-from triage.incident import BURST_RULE, find_bursts, summarize
+from triage.incident import (
+    BURST_RULE,
+    ROUTE_RULE,
+    find_bursts,
+    find_route_bursts,
+    stage_minutes,
+    summarize,
+)
 from triage.store import Store
 from triage.timespec import zone
 
@@ -122,6 +129,8 @@ def weekly(store: Store, week: tuple[int, int] | None = None, tz: str = "UTC") -
         "hourly": store.rows("report_hourly"),
         "incidents": _incidents(store, start, end),
         "incident_rule": BURST_RULE,
+        "route_incidents": _route_incidents(store, start, end),
+        "route_incident_rule": ROUTE_RULE,
         "contract": check_contract(store, tz=tz, examples=1, staged=True),
     }
     report["data_quality"] = _data_quality(store, report, start, end, tz)
@@ -202,11 +211,21 @@ def _daily(rows: list[dict], start: dt.datetime, tz: str) -> list[dict]:
 
 def _incidents(store: Store, start: dt.datetime, end: dt.datetime, limit: int = 5) -> list[dict]:
     found = []
-    for burst in find_bursts(store, start, end)[:limit]:
+    stage_minutes(store, start, end)  # route incidents read these counts too
+    for burst in find_bursts(store)[:limit]:
         inc = summarize(store, burst["start"], burst["end"]).as_dict()
         inc["examples"] = [x for c in inc["codes"][:2] for x in c["examples"][:2]]
         found.append(inc)
     return sorted(found, key=lambda i: i["start"])
+
+
+def _route_incidents(store: Store, start, end) -> list[dict]:
+    """Bursts on single routes: a route can fail hard while the whole API looks calm (they
+    may also fall inside a whole-API burst, listed above them)."""
+    return [
+        {**b, "failure_rate": round(b["failures"] / b["requests"], 4) if b["requests"] else None}
+        for b in find_route_bursts(store)
+    ]
 
 
 def _data_quality(store: Store, report: dict, start, end, tz: str) -> dict:

@@ -70,13 +70,19 @@ class TriageGroup(click.Group):
 
 
 class Context:
-    def __init__(self, db: Path | None):
+    def __init__(self, db: Path | None, wait: float = 0):
         self.db = db
+        self.wait = wait
 
     def open(self, *, read_only: bool, show_sql: bool = False):
-        from triage.store import open_store
+        from triage.store import open_store_waiting
 
-        store = open_store(self.db, read_only=read_only)
+        store = open_store_waiting(
+            self.db,
+            read_only=read_only,
+            wait=self.wait,
+            on_wait=lambda message: click.echo(message, err=True),
+        )
         if show_sql:
             store.on_sql = print_sql
         return store
@@ -93,13 +99,21 @@ pass_context = click.make_pass_decorator(Context)
     envvar="TRIAGE_DB",
     help="The DuckDB store. Default: $TRIAGE_DB, else ~/.local/share/triage/triage.duckdb.",
 )
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0,
+    envvar="TRIAGE_WAIT",
+    show_default=True,
+    help="Seconds to wait while another triage process holds the store (then exit 3).",
+)
 @click.pass_context
-def cli(ctx: click.Context, db: Path | None) -> None:
+def cli(ctx: click.Context, db: Path | None, wait: float) -> None:
     """Answer support questions from Scaling API access logs.
 
     Ingest JSON log files into a DuckDB store, then ask it what happened.
     """
-    ctx.obj = Context(db)
+    ctx.obj = Context(db, wait)
 
 
 @cli.command()

@@ -20,6 +20,7 @@ class StoreError(TriageError):
 
 class StoreBusy(TriageError):
     exit_code = EXIT_BUSY
+    holder = "another process"
 
 
 class QueryFileError(TriageError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,9 +173,50 @@ def _open_error(path: Path, exc: duckdb.IOException) -> Exception:
     text = str(exc)
     if "lock" in text.lower():
         holder = _LOCK_HOLDER.search(text)
-        who = f"process {holder.group(1)}" if holder else "another process"
-        return StoreBusy(f"the store {path} is in use by {who}; wait for it to finish and retry")
+        who = _process(int(holder.group(1))) if holder else "another process"
+        busy = StoreBusy(
+            f"the store {path} is in use by {who}; wait for it to finish, or pass --wait SECONDS"
+        )
+        busy.holder = who
+        return busy
     return StoreError(f"cannot open the store {path}: {_first_line(exc)}")
+
+
+def _process(pid: int) -> str:
+    """'process 123 (triage ingest big.log)': which program holds the store, where we can tell."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            args = [a.decode(errors="replace") for a in fh.read().split(b"\0") if a]
+    except OSError:
+        return f"process {pid}"
+    if len(args) > 2 and args[1:3] == ["-m", "triage"]:
+        args = ["triage", *args[3:]]
+    elif args:
+        args[0] = Path(args[0]).name
+    command = " ".join(args)
+    return f"process {pid} ({command[:80]})" if command else f"process {pid}"
+
+
+def open_store_waiting(
+    path: Path | str | None,
+    *,
+    read_only: bool,
+    wait: float,
+    on_wait: Callable[[str], None] | None = None,
+) -> Store:
+    """open_store, retrying for up to `wait` seconds while another process holds the store."""
+    deadline = time.monotonic() + wait
+    told = False
+    while True:
+        try:
+            return open_store(path, read_only=read_only)
+        except StoreBusy as busy:
+            if time.monotonic() >= deadline:
+                raise
+            if on_wait and not told:
+                on_wait(f"waiting up to {wait:g}s for the store: it is in use by {busy.holder}")
+                told = True
+            time.sleep(0.2)
 
 
 def describe(store: Store) -> dict:

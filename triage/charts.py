@@ -26,9 +26,25 @@ _CONFIG = {
 }
 
 
+# Characters XML cannot hold: a log value carrying one would abort the renderer.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def _clean(value):
+    """Chart data as an SVG can hold it: labels from logs lose characters XML forbids."""
+    if isinstance(value, str):
+        return _NOT_XML.sub("\N{REPLACEMENT CHARACTER}", value)
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
 def _svg(spec: dict) -> str:
     import vl_convert
 
+    spec = _clean(spec)
     spec = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "config": _CONFIG, **spec}
     svg = vl_convert.vegalite_to_svg(spec)
     # the chart is an image in the page: no fixed white box, scales with the layout

@@ -134,9 +134,12 @@ def print_sql(query, params: dict) -> None:
 
 
 def emit(rows: Sequence[dict], fmt: str, output: Path | None) -> None:
+    """Rows to stdout or a file, in a format, through the same redaction as every view
+    (`sql` and `query` show stored values, which the store keeps as logged)."""
     from triage.formats import FORMATTERS
+    from triage.render import redacted
 
-    text = FORMATTERS[fmt](rows)
+    text = FORMATTERS[fmt](redacted(list(rows)))
     write_text(text, output)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from functools import cache
 from importlib import resources
 
@@ -51,11 +52,21 @@ def _when(value: dt.datetime | None, tz: str = "UTC", fmt: str = "%Y-%m-%d %H:%M
     return value.astimezone(zone(tz)).strftime(fmt)
 
 
-def _code(value: str | None) -> str:
-    """Inline code in Markdown that no backtick in the value can break."""
+def _code(value: str | None, in_table: bool = False) -> str:
+    """Inline code in Markdown that no value can break: the fence is longer than any run of
+    backticks inside, padded when the value starts or ends with one. In a table cell '|' is
+    escaped too (GitHub splits a cell on a bare '|' even inside code; elsewhere the
+    backslash would show)."""
     text = terminal_safe(str(value if value is not None else "")).replace("\\n", " ")
-    fence = "``" if "`" in text else "`"
-    return f"{fence}{text}{fence}" if text else '`""`'
+    if not text:
+        return '`""`'
+    if in_table:
+        text = text.replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    if text.startswith("`") or text.endswith("`"):
+        text = f" {text} "
+    return f"{fence}{text}{fence}"
 
 
 def _load(name: str):
@@ -85,6 +96,7 @@ def environment():
     env.filters.update(
         md=md_cell,
         code=_code,
+        cellcode=lambda v: _code(v, in_table=True),
         term=lambda v: "-" if v is None or v == "" else terminal_safe(str(v)),
         when=_when,
         iso=local,

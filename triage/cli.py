@@ -22,6 +22,7 @@ from triage.cli_support import (
     output_options,
     parse_span,
     print_sql,
+    raw_option,
     show_sql_option,
     time_options,
     tz_option,
@@ -357,8 +358,9 @@ def queries_command(fmt: str, show_all: bool) -> None:
     help="A $parameter's value (repeatable); unset parameters are NULL.",
 )
 @output_options
+@raw_option
 @pass_context
-def query_command(obj: Context, name, params, fmt, output, show_sql) -> None:
+def query_command(obj: Context, name, params, fmt, output, show_sql, raw) -> None:
     """Run one named query (see 'triage queries') against the store, read-only.
 
     Example: triage query rejects_by_reason --format json
@@ -367,14 +369,15 @@ def query_command(obj: Context, name, params, fmt, output, show_sql) -> None:
 
     with obj.open(read_only=True, show_sql=show_sql) as store:
         rows = run_named(store, name, parse_params(params))
-    emit(rows, fmt, output)
+    emit(rows, fmt, output, raw=raw)
 
 
 @cli.command("sql")
 @click.argument("statement")
 @output_options
+@raw_option
 @pass_context
-def sql_command(obj: Context, statement, fmt, output, show_sql) -> None:
+def sql_command(obj: Context, statement, fmt, output, show_sql, raw) -> None:
     """Run ad-hoc SQL against the store, read-only.
 
     Tables and views: events, rejects, records, sources, meta.
@@ -387,7 +390,7 @@ def sql_command(obj: Context, statement, fmt, output, show_sql) -> None:
         click.echo(statement, err=True)
     with obj.open(read_only=True) as store:
         rows = run_adhoc(store, statement)
-    emit(rows, fmt, output)
+    emit(rows, fmt, output, raw=raw)
 
 
 @cli.command()

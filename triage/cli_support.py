@@ -133,13 +133,23 @@ def print_sql(query, params: dict) -> None:
         click.echo(f"-- parameters: {shown}", err=True)
 
 
-def emit(rows: Sequence[dict], fmt: str, output: Path | None) -> None:
+raw_option = click.option(
+    "--raw",
+    is_flag=True,
+    help="Show stored values unmasked (API keys, tokens, e-mail addresses): for your eyes "
+    "only, never for a ticket.",
+)
+
+
+def emit(rows: Sequence[dict], fmt: str, output: Path | None, *, raw: bool = False) -> None:
     """Rows to stdout or a file, in a format, through the same redaction as every view
-    (`sql` and `query` show stored values, which the store keeps as logged)."""
+    (`sql` and `query` show stored values, which the store keeps as logged) unless --raw."""
     from triage.formats import FORMATTERS
     from triage.render import redacted
 
-    text = FORMATTERS[fmt](redacted(list(rows)))
+    if raw:
+        click.echo("warning: --raw output holds unmasked secrets and e-mail addresses", err=True)
+    text = FORMATTERS[fmt](list(rows) if raw else redacted(list(rows)))
     write_text(text, output)
 
 

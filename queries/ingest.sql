@@ -70,6 +70,7 @@ CREATE OR REPLACE TEMP MACRO epoch_ts(t) AS try(CASE
     ELSE to_timestamp(t::DOUBLE)
 END);
 CREATE OR REPLACE TEMP MACRO finite_ts(v) AS CASE WHEN isfinite(v) THEN v END;
+CREATE OR REPLACE TEMP MACRO finite_or_null(x) AS CASE WHEN isfinite(x) THEN x END;
 CREATE OR REPLACE TEMP MACRO parse_ts(t) AS finite_ts(CASE
     WHEN regexp_full_match(t, '-?[0-9]+(\.[0-9]+)?') THEN epoch_ts(t)
     ELSE try_cast(t AS TIMESTAMPTZ)
@@ -172,9 +173,11 @@ WITH decoded AS (
                  CASE WHEN r.method IS NOT NULL OR req.method IS NOT NULL
                       THEN json_extract_string(doc, '$.url') END) AS path_text,
         coalesce(mapped(doc, $m_route, $rx_route), r.route, req.route) AS route_text,
-        try_cast(coalesce(mapped(doc, $m_duration_ms, $rx_duration_ms), r.durationMs, r.duration_ms,
-                          resp.duration_ms, resp.durationMs) AS DOUBLE)
-            * coalesce($duration_scale, 1) AS duration_ms,
+        -- NaN or Infinity is no duration (and no JSON number to print later): NULL
+        finite_or_null(try_cast(coalesce(mapped(doc, $m_duration_ms, $rx_duration_ms),
+                                         r.durationMs, r.duration_ms, resp.duration_ms,
+                                         resp.durationMs) AS DOUBLE)
+                       * coalesce($duration_scale, 1)) AS duration_ms,
         coalesce(mapped(doc, $m_org_id, $rx_org_id), r.orgId, r.org_id, org.id) AS org_id,
         coalesce(mapped(doc, $m_api_key_id, $rx_api_key_id), r.apiKeyId, r.api_key_id) AS api_key_id,
         coalesce(mapped(doc, $m_user_agent, $rx_user_agent), r.userAgent, r.user_agent,

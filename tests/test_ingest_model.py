@@ -1,0 +1,272 @@
+"""A model-based property test of ingest (README "Ingest"): random sequences of appends,
+partial lines, rename rotation, copytruncate, gzip, delete, recreate, ingest and SIGKILLed
+ingests run against a real log directory and a real DuckDB store; after every ingest the store
+must hold every complete line written so far, each exactly once, and nothing rejected.
+
+The model is the multiset of complete lines written (each with a unique request id and a valid
+timestamp). Rules are constrained so that "written" equals "must be stored":
+- a half-written line is finished by its writer: before copytruncate, and before or (in the
+  renamed file, through the writer's open fd) after a rename rotation; nothing is written to
+  the new app.log until it is, and a file is not gzipped or deleted while it is;
+- a file may be deleted only if no change to it happened since the last successful ingest, so
+  all of its complete lines are already in the store.
+
+Copytruncate with an identical first KiB is not generated: if a truncated file's new content
+starts with the same bytes as the content triage fingerprinted, triage cannot tell it was
+replaced (README). Every line carries a distinct request id near its start and a varied
+payload, so new content never repeats an earlier head.
+
+Runs fast by default (15 examples of 12 steps); TRIAGE_LONG_MODEL=1 runs 200 of 40.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
+
+from triage.ingest import ingest_paths
+from triage.store import open_store
+
+LONG = os.environ.get("TRIAGE_LONG_MODEL") == "1"
+MODEL_SETTINGS = settings(
+    max_examples=200 if LONG else 15,
+    stateful_step_count=40 if LONG else 12,
+    deadline=None,
+    database=None,  # failures print their steps; no .hypothesis/ example store in the repo
+)
+
+# Payload sizes straddle the 256-byte resume marker and the 1 KiB fingerprint.
+payloads = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789 -_", min_size=0, max_size=700)
+
+
+def line_bytes(i: int, payload: str) -> bytes:
+    return json.dumps(
+        {
+            "timestamp": f"2026-11-16T{(i // 3600) % 24:02d}:{(i // 60) % 60:02d}:{i % 60:02d}Z",
+            "requestId": f"r{i}",
+            "msg": f"line {i} {payload}",
+        }
+    ).encode()
+
+
+@dataclass
+class LogFile:
+    ids: list[str] = field(default_factory=list)  # complete lines it holds
+    dirty: bool = False  # changed since the last successful ingest
+
+
+def stored(db: Path) -> tuple[Counter, int, int, int]:
+    with open_store(db) as s:
+        ids = Counter(r for (r,) in s.con.execute("SELECT request_id FROM events").fetchall())
+        total, distinct = s.con.execute(
+            "SELECT count(request_id), count(DISTINCT request_id) FROM events"
+        ).fetchone()
+        (rejects,) = s.con.execute("SELECT count(*) FROM rejects").fetchone()
+    return ids, total, distinct, rejects
+
+
+class IngestModel(RuleBasedStateMachine):
+    def __init__(self):
+        super().__init__()
+        self.tmp = Path(tempfile.mkdtemp(prefix="triage-model-"))
+        self.logs = self.tmp / "logs"
+        self.logs.mkdir()
+        self.db = self.tmp / "store" / "triage.duckdb"
+        self.live = self.logs / "app.log"
+        self.live.write_bytes(b"")
+        self.files: dict[str, LogFile] = {"app.log": LogFile()}
+        self.written: Counter = Counter()  # the model: complete lines written
+        self.next_id = 0
+        self.next_rotation = 1
+        # (request id, bytes still to write, file it is being written to)
+        self.partial: tuple[str, bytes, str] | None = None
+        self.ingests = 0
+
+    def teardown(self):
+        try:
+            self.ingest()  # every sequence ends with a checked ingest
+        finally:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # --- writing (append* write to app.log, never while a line is half written) -----------
+
+    def _new_line(self, payload: str) -> tuple[str, bytes]:
+        i = self.next_id
+        self.next_id += 1
+        return f"r{i}", line_bytes(i, payload) + b"\n"
+
+    def _write_live(self, data: bytes) -> None:
+        with self.live.open("ab") as f:
+            f.write(data)
+        self.files["app.log"].dirty = True
+
+    @precondition(lambda self: self.partial is None)
+    @rule(payloads=st.lists(payloads, min_size=1, max_size=4))
+    def append_lines(self, payloads):
+        for p in payloads:
+            rid, data = self._new_line(p)
+            self._write_live(data)
+            self.files["app.log"].ids.append(rid)
+            self.written[rid] += 1
+
+    @precondition(lambda self: self.partial is None)
+    @rule(payload=payloads, cut=st.floats(min_value=0.0, max_value=1.0))
+    def append_partial_line(self, payload, cut):
+        rid, data = self._new_line(payload)
+        body = data[:-1]
+        k = 1 + int(cut * (len(body) - 2))  # 1 .. len(body)-1: never the whole line
+        self._write_live(body[:k])
+        self.partial = (rid, data[k:], "app.log")
+
+    def _complete_partial(self) -> None:
+        """The writer finishes its line, in whichever file it was started (its open fd)."""
+        if self.partial is not None:
+            rid, rest, name = self.partial
+            with (self.logs / name).open("ab") as f:
+                f.write(rest)
+            self.files[name].ids.append(rid)
+            self.files[name].dirty = True
+            self.written[rid] += 1
+            self.partial = None
+
+    @precondition(lambda self: self.partial is not None)
+    @rule()
+    def complete_partial_line(self):
+        self._complete_partial()
+
+    # --- rotation ------------------------------------------------------------------------
+
+    def _rotated_name(self) -> str:
+        name = f"app.log.{self.next_rotation}"
+        self.next_rotation += 1
+        return name
+
+    @rule(finish_first=st.booleans())
+    def rotate_by_rename(self, finish_first):
+        """With finish_first False and a line half written to app.log, the writer (holding its
+        fd) finishes that line in the renamed file later (complete_partial_line), before it
+        writes anything to the new app.log."""
+        if finish_first or self.partial is None or self.partial[2] != "app.log":
+            self._complete_partial()
+        name = self._rotated_name()
+        self.live.rename(self.logs / name)
+        if self.partial is not None:
+            self.partial = (*self.partial[:2], name)
+        self.files[name] = self.files.pop("app.log")
+        self.live.write_bytes(b"")
+        self.files["app.log"] = LogFile()
+
+    @rule()
+    def copytruncate(self):
+        self._complete_partial()
+        name = self._rotated_name()
+        shutil.copyfile(self.live, self.logs / name)
+        old = self.files["app.log"]
+        # The copy holds exactly what app.log held, so it is as ingested as app.log was.
+        self.files[name] = LogFile(list(old.ids), old.dirty)
+        with self.live.open("r+b") as f:
+            f.truncate(0)
+        self.files["app.log"] = LogFile(dirty=True)
+
+    def _still_written(self) -> str | None:
+        return self.partial[2] if self.partial else None
+
+    def _plain_rotated(self) -> list[str]:
+        return sorted(
+            n
+            for n in self.files
+            if n != "app.log" and not n.endswith(".gz") and n != self._still_written()
+        )
+
+    @precondition(lambda self: self._plain_rotated())
+    @rule(data=st.data())
+    def gzip_rotated(self, data):
+        name = data.draw(st.sampled_from(self._plain_rotated()))
+        src = self.logs / name
+        (self.logs / f"{name}.gz").write_bytes(gzip.compress(src.read_bytes()))
+        src.unlink()
+        # Same lines: if all were stored from the plain file, they are all stored.
+        self.files[f"{name}.gz"] = self.files.pop(name)
+
+    def _deletable_rotated(self) -> list[str]:
+        return sorted(
+            n
+            for n, f in self.files.items()
+            if n != "app.log" and not f.dirty and n != self._still_written()
+        )
+
+    @precondition(lambda self: self._deletable_rotated())
+    @rule(data=st.data())
+    def delete_rotated(self, data):
+        name = data.draw(st.sampled_from(self._deletable_rotated()))
+        (self.logs / name).unlink()
+        del self.files[name]
+
+    @precondition(lambda self: self.partial is None and not self.files["app.log"].dirty)
+    @rule(payloads=st.lists(payloads, min_size=0, max_size=3))
+    def delete_and_recreate_live(self, payloads):
+        self.live.unlink()
+        self.live.write_bytes(b"")
+        self.files["app.log"] = LogFile(dirty=True)
+        for p in payloads:
+            rid, data = self._new_line(p)
+            self._write_live(data)
+            self.files["app.log"].ids.append(rid)
+            self.written[rid] += 1
+
+    # --- ingesting -----------------------------------------------------------------------
+
+    @rule()
+    def ingest(self):
+        with open_store(self.db) as s:
+            summary = ingest_paths(s, [str(self.logs)]).as_dict()
+        self.ingests += 1
+        assert summary["files_failed"] == 0, summary["errors"]
+        assert summary["rejected"] == 0, summary
+        ids, total, distinct, rejects = stored(self.db)
+        assert total == distinct, "a line was stored twice"
+        assert rejects == 0
+        missing = self.written - ids
+        extra = ids - self.written
+        assert not missing and not extra, (
+            f"missing {sorted(missing)} extra {sorted(extra)}; summary {summary}"
+        )
+        for f in self.files.values():
+            f.dirty = False
+
+    # the CLI needs ~0.3-0.7 s to start: delays up to 1.2 s reach kills in mid-ingest too
+    @rule(delay=st.floats(min_value=0.0, max_value=1.2))
+    def crash(self, delay):
+        """`triage ingest` SIGKILLed after a short random delay; nothing is asserted here."""
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "triage", "--db", str(self.db), "ingest", str(self.logs)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            proc.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=60)
+        # A run that finished on its own does not count as an ingest of ours: files stay dirty.
+
+
+@pytest.mark.slow
+def test_ingest_model():
+    run = IngestModel.TestCase
+    run.settings = MODEL_SETTINGS
+    run().runTest()

@@ -116,14 +116,19 @@ def test_query_refuses_unknown_names_parameters_and_internal_queries(sample_db):
 
 def test_sql_masks_secrets_unless_raw_is_asked_for(sample_db, manifest):
     secret = next(s for s in manifest["secrets"] if s["value"].startswith("scl_live_"))
-    statement = ("SELECT raw FROM records WHERE raw LIKE '%' || 'scl_live_' || '%' "
-                 "ORDER BY source_id, line_no")
+    statement = (
+        "SELECT raw FROM records WHERE raw LIKE '%' || 'scl_live_' || '%' "
+        "ORDER BY source_id, line_no"
+    )
     masked = run_triage("--db", sample_db, "sql", statement, "--format", "json")
     assert masked.returncode == 0, masked.stderr
     assert secret["value"].encode() not in masked.stdout
     assert b"scl_live_[REDACTED]" in masked.stdout
     raw = run_triage("--db", sample_db, "sql", statement, "--format", "json", "--raw")
     assert raw.returncode == 0, raw.stderr
-    assert any(s["value"].encode() in raw.stdout for s in manifest["secrets"]
-               if s["value"].startswith("scl_live_"))
+    assert any(
+        s["value"].encode() in raw.stdout
+        for s in manifest["secrets"]
+        if s["value"].startswith("scl_live_")
+    )
     assert b"unmasked" in raw.stderr

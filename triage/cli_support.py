@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -153,13 +152,11 @@ def emit(rows: Sequence[dict], fmt: str, output: Path | None, *, raw: bool = Fal
     write_text(text, output)
 
 
-def write_text(text: str, output: Path | None, *, force: bool = True) -> None:
+def write_text(text: str, output: Path | None) -> None:
     """To stdout, or atomically to a file (temp file + rename)."""
     if output is None or str(output) == "-":
         click.echo(text, nl=False)
         return
-    if output.exists() and not force:
-        raise click.ClickException(f"{output} exists; pass --force to overwrite it")
     fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent or ".")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -169,7 +166,3 @@ def write_text(text: str, output: Path | None, *, force: bool = True) -> None:
         os.unlink(tmp)
         raise
     click.echo(f"wrote {output}", err=True)
-
-
-def is_terminal() -> bool:
-    return sys.stdout.isatty()

@@ -4,6 +4,7 @@ exits 3 with one line naming the holder; it never hangs or prints a traceback.""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -116,3 +117,41 @@ def test_a_second_ingest_waits_its_turn_and_adds_each_line_once(held_store, tmp_
     out, err = second.communicate(timeout=60)
     assert second.returncode == 0, err
     assert json.loads(out)["events"] == 5
+
+
+def _big_log(path, first, n):
+    with path.open("w") as out:
+        for i in range(first, first + n):
+            out.write(
+                f'{{"timestamp":"2026-11-16T10:00:00Z","requestId":"r{i}","method":"GET",'
+                f'"path":"/v1/incidents","statusCode":200,"pad":"{"x" * 200}"}}\n'
+            )
+    return path
+
+
+@pytest.mark.slow
+def test_a_long_ingest_lets_a_waiting_reader_in_between_files(tmp_path):
+    db = tmp_path / "s.duckdb"
+    small = write_lines(tmp_path / "a0.log", [log_line(i) for i in range(3)])
+    assert run_triage("--db", db, "ingest", small).returncode == 0
+    n = 400_000
+    first = _big_log(tmp_path / "a1.log", 0, n)
+    second = _big_log(tmp_path / "a2.log", n, n)
+    ingest = subprocess.Popen(
+        [sys.executable, "-m", "triage", "--db", str(db), "ingest", str(first), str(second)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "TRIAGE_SHARE_AFTER": "0.2"},  # share after any file, not 5 s
+    )
+    time.sleep(0.5)  # the ingest holds the store, reading the first big file
+    reader = run_triage("--db", db, "--wait", "60", "info", "--format", "json")
+    still_ingesting = ingest.poll() is None
+    ingest.communicate(timeout=120)
+    assert ingest.returncode == 0
+    assert reader.returncode == 0, reader.stderr
+    facts = json.loads(reader.stdout)
+    # the reader ran between the two files: it saw the first one whole, not the second
+    assert facts["requests"] == n, facts
+    assert still_ingesting
+    final = json.loads(run_triage("--db", db, "info", "--format", "json").stdout)
+    assert final["requests"] == 2 * n

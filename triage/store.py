@@ -61,6 +61,23 @@ class Store:
         rows = self.run(name, params).fetchall()
         return rows[0] if rows else None
 
+    def let_readers_in(self, pause: float = 0.3, wait: float = 600) -> None:
+        """Close the store for a moment, so that commands waiting for it (--wait polls every
+        0.2 s) can run, then take it back, waiting for them to finish (they are short).
+        DuckDB locks a store for as long as one process has it open, not per transaction."""
+        self.con.close()
+        time.sleep(pause)
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                self.con = duckdb.connect(str(self.path))
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                    raise _open_error(self.path, exc) from None
+                time.sleep(0.1)
+        self.run("configure_connection")
+
     def register_catalog(self) -> None:
         """Make the documented error catalogue joinable as catalog_types / catalog_codes."""
         for name, table in catalog.arrow_tables().items():

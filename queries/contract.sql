@@ -1,24 +1,25 @@
 -- name: contract_failures
 -- The failures a contract check looks at: failed requests (status >= 400 or an error body)
--- between $since and $until, as the temporary table contract_input.
+-- between $since and $until, as the temporary table contract_input: the fields checked, and
+-- the row id that names an example (request_ids_at). Reads records, not events, for rowid.
 CREATE OR REPLACE TEMP TABLE contract_input AS
-    SELECT request_id, ts, status, has_error_body, error_type, error_code, error_status,
-           error_request_id
-    FROM events
+    SELECT rowid AS row_id, ts, status, has_error_body, error_type, error_code, error_status,
+           error_request_id, error_request_id <> request_id AS request_id_differs
+    FROM records
     WHERE kind = 'request' AND (status >= 400 OR has_error_body)
       AND ($since IS NULL OR ts >= $since) AND ($until IS NULL OR ts < $until);
 
 -- name: contract_violations
 -- Every failure in contract_input checked against the documented contract (the catalogue
 -- registered as catalog_types / catalog_codes). One row per (violation, type, code, status) with its count,
--- first and last seen and example request ids. Checks: unknown type; status not allowed for
+-- first and last seen and the row ids of examples. Checks: unknown type; status not allowed for
 -- the type; undocumented code; documented code under another type or with another status;
 -- body statusCode different from the HTTP status; error body without a requestId, or with one
 -- that is not a UUID, or differs from the line's request id; empty code outside
 -- validation_error; an error body on a 2xx; no error body on a 4xx/5xx.
 WITH checked AS (
     SELECT
-        e.request_id, e.ts, e.status, e.error_type AS type, e.error_code AS code,
+        e.row_id, e.ts, e.status, e.error_type AS type, e.error_code AS code,
         list_filter([
             CASE WHEN e.has_error_body AND e.status < 400 THEN 'error_body_on_success' END,
             CASE WHEN NOT e.has_error_body AND e.status >= 400 THEN 'missing_error_body' END,
@@ -38,9 +39,7 @@ WITH checked AS (
                  THEN 'body_request_id_missing' END,
             CASE WHEN e.error_request_id IS NOT NULL AND try_cast(e.error_request_id AS UUID) IS NULL
                  THEN 'body_request_id_not_uuid' END,
-            CASE WHEN e.error_request_id IS NOT NULL AND e.request_id IS NOT NULL
-                      AND e.error_request_id <> e.request_id
-                 THEN 'body_request_id_mismatch' END,
+            CASE WHEN e.request_id_differs THEN 'body_request_id_mismatch' END,
             CASE WHEN e.has_error_body AND e.error_code = ''
                       AND e.error_type IS DISTINCT FROM 'validation_error'
                  THEN 'empty_code_outside_validation' END
@@ -56,7 +55,7 @@ SELECT
     count(*) AS count,
     min(ts) AS first_seen,
     max(ts) AS last_seen,
-    list(request_id ORDER BY ts DESC)[1:$examples] AS examples
+    list(row_id ORDER BY ts DESC, row_id DESC)[1:$examples] AS example_rows
 FROM (SELECT unnest(violations) AS violation, * EXCLUDE (violations) FROM checked)
 GROUP BY ALL
 ORDER BY violation, count DESC, type, code, status;

@@ -1,10 +1,9 @@
--- name: report_stage_week
+-- name: report_stage_minutes
 -- Stage the two weeks a weekly report compares, so no section rescans the store: requests,
--- failures and server errors per 15-minute slot and route (slots are epoch-based, cheap to
--- compute; every real time zone's offset is a whole number of quarter hours, so slots map
--- onto local days and hours exactly). $prev_start..$start is the previous week.
-CREATE OR REPLACE TEMP TABLE report_slots AS
-    SELECT epoch_ms(ts) // 900000 AS slot, method, route, count(*) AS requests,
+-- failures and server errors per route and minute since the epoch ($prev_start..$start is
+-- the previous week). The counts, the charts and both incident detections read these.
+CREATE OR REPLACE TEMP TABLE report_minutes AS
+    SELECT epoch_ms(ts) // 60000 AS minute, method, route, count(*) AS requests,
            count(*) FILTER (WHERE status >= 400 OR has_error_body) AS failures,
            count(*) FILTER (WHERE status >= 500) AS server_errors
     FROM events
@@ -12,24 +11,47 @@ CREATE OR REPLACE TEMP TABLE report_slots AS
     GROUP BY ALL;
 
 -- name: report_stage_counts
--- report_counts: the staged slots in local days and hours of zone $tz, per week.
+-- report_counts: the staged minutes in local days and hours of zone $tz, per week. Minutes
+-- are first summed into quarter hours: every real time zone's offset is a whole number of
+-- quarter hours, so these map onto local hours exactly, at a fifteenth of the conversions.
 CREATE OR REPLACE TEMP TABLE report_counts AS
+    WITH slots AS (
+        SELECT minute // 15 AS slot, method, route, sum(requests) AS requests,
+               sum(failures) AS failures, sum(server_errors) AS server_errors
+        FROM report_minutes GROUP BY ALL
+    )
     SELECT CASE WHEN to_timestamp(slot * 900) >= $start THEN 'this' ELSE 'prev' END AS week,
            strftime(timezone($tz, to_timestamp(slot * 900)), '%Y-%m-%d') AS day,
            hour(timezone($tz, to_timestamp(slot * 900))) AS hour,
            method, route, sum(requests) AS requests, sum(failures) AS failures,
            sum(server_errors) AS server_errors
-    FROM report_slots GROUP BY ALL;
+    FROM slots GROUP BY ALL;
+
+-- name: report_stage_burst_minutes
+-- This week's staged minutes as burst_minutes, the input of failure_bursts and route_bursts
+-- (what stage_burst_minutes makes for `triage incident --auto`), without scanning again.
+CREATE OR REPLACE TEMP TABLE burst_minutes AS
+    SELECT method, route, minute, requests, failures, server_errors
+    FROM report_minutes
+    WHERE minute >= epoch_ms($start) // 60000;
 
 -- name: report_stage_failures
 -- report_failures: every failed request of the two weeks (a small share of the requests),
--- with its 15-minute slot.
+-- with its 15-minute slot. Request ids are not copied: their text is spread over the whole
+-- table and reading it costs more than the rest of the report, so rows keep their row_id and
+-- the few example ids are fetched afterwards (request_ids_at). Whether the error body's
+-- requestId differs from the line's is read through the 32-bit hashes of both: equal ids
+-- always hash alike, so a difference shown is real, and one is missed only when two
+-- different ids share a hash (about 1 in 4 billion). Reads records, not events, for rowid.
 CREATE OR REPLACE TEMP TABLE report_failures AS
     SELECT CASE WHEN ts >= $start THEN 'this' ELSE 'prev' END AS week,
-           epoch_ms(ts) // 900000 AS slot,
-           ts, method, route, status, org_id, api_key_id, request_id, error_type, error_code,
-           has_error_body, error_status, error_request_id
-    FROM events
+           epoch_ms(ts) // 900000 AS slot, rowid AS row_id,
+           ts, method, route, status, org_id, api_key_id, error_type, error_code,
+           has_error_body, error_status, error_request_id,
+           CASE WHEN error_request_id IS NOT NULL AND request_id IS NOT NULL
+                THEN (hash(error_request_id) >> 32)::UINTEGER <> rid_hash END
+               AS request_id_differs
+    FROM records
     WHERE kind = 'request' AND ts >= $prev_start AND ts < $end
       AND (status >= 400 OR has_error_body);
 
@@ -53,7 +75,7 @@ SELECT error_type AS type, error_code AS code, mode(status) AS status,
        count(*) FILTER (WHERE week = 'this') AS count,
        count(*) FILTER (WHERE week = 'prev') AS prev_count,
        count(DISTINCT org_id) FILTER (WHERE week = 'this') AS orgs,
-       list(request_id ORDER BY ts DESC) FILTER (WHERE week = 'this')[1:2] AS examples
+       list(row_id ORDER BY ts DESC, row_id DESC) FILTER (WHERE week = 'this')[1:2] AS example_rows
 FROM report_failures
 GROUP BY ALL
 ORDER BY count DESC, prev_count DESC, type, code;
@@ -133,7 +155,7 @@ GROUP BY ALL ORDER BY lines DESC, reason;
 -- name: report_contract_input
 -- This week's staged failures as the contract check's input (see contract_failures), so the
 -- report's contract section does not scan the store again.
-CREATE OR REPLACE TEMP TABLE contract_input AS
-    SELECT request_id, ts, status, has_error_body, error_type, error_code, error_status,
-           error_request_id
+CREATE OR REPLACE TEMP VIEW contract_input AS
+    SELECT row_id, ts, status, has_error_body, error_type, error_code, error_status,
+           error_request_id, request_id_differs
     FROM report_failures WHERE week = 'this';

@@ -43,3 +43,8 @@ SELECT min(ts) AS first_event, max(ts) AS last_event,
        (SELECT max(last_ingested_at) FROM sources) AS last_ingested_at,
        count(*) AS events
 FROM events;
+
+-- name: request_ids_at
+-- The request ids of rows named by row id: the examples a report or check picked from staged
+-- rows that carry row ids instead of the ids' text.
+SELECT rowid AS row_id, request_id FROM records WHERE rowid = ANY($row_ids);

@@ -83,6 +83,60 @@ def test_codes_agree_with_a_plain_reading_and_carry_markers(sample_ingest):
     assert rows[("internal_error", "server_error")]["documented"] is False
 
 
+def test_contract_section_equals_the_contract_command_over_the_week(sample_ingest):
+    """The report checks its staged rows (request ids compared by hash, examples fetched by
+    row id); `triage contract` scans the store and compares the ids' text. Same answer."""
+    db = sample_ingest[0]
+    section = report(db, "--week", "2026-W46")["contract"]
+    result = run_triage(
+        "--db",
+        db,
+        "contract",
+        "--since",
+        "2026-11-09",
+        "--until",
+        "2026-11-16",
+        "--examples",
+        "1",
+        "--format",
+        "json",
+    )
+    assert result.returncode == 0, result.stderr
+    assert section == json.loads(result.stdout)
+    assert any(r["violation"] == "body_request_id_mismatch" for r in section)
+    failures = {f.request_id: f for f in sample_truth.failures() if in_week(f, W46)}
+    for row in section:
+        for rid in row["examples"]:
+            f = failures[rid]  # a real request id of this week's failures, not a row number
+            assert (f.body.get("type"), f.body.get("code"), f.status) == (
+                row["type"],
+                row["code"],
+                row["status"],
+            )
+
+
+def test_code_examples_are_this_weeks_latest_failures_of_the_code(sample_ingest):
+    data = report(sample_ingest[0], "--week", "2026-W46")
+    for row in data["codes"]:
+        mine = sorted(
+            (
+                f
+                for f in sample_truth.failures()
+                if in_week(f, W46)
+                and (f.body.get("type"), f.body.get("code")) == (row["type"], row["code"])
+            ),
+            key=lambda f: f.ts,
+            reverse=True,
+        )
+        latest = (
+            {f.request_id for f in mine if f.ts >= mine[1].ts}
+            if len(mine) > 1
+            else {f.request_id for f in mine}
+        )
+        assert len(row["examples"]) == min(2, len(mine))
+        assert set(row["examples"]) <= latest, row["code"]
+
+
 def test_the_week_without_a_previous_week_says_so(sample_ingest):
     data = report(sample_ingest[0], "--week", "2026-W45")
     assert "no data for the previous week" in data["baseline_note"]

@@ -42,9 +42,10 @@ def check_contract(
     else:
         store.run("contract_failures", {"since": since, "until": until})
     rows = store.rows("contract_violations", {"examples": examples})
+    ids = store.request_ids_at([r for row in rows for r in row["example_rows"]])
     for row in rows:
+        row["examples"] = [ids[r] for r in row.pop("example_rows")]
         row["meaning"] = VIOLATIONS.get(row["violation"], "")
         row["first_seen"] = local(row["first_seen"], tz)
         row["last_seen"] = local(row["last_seen"], tz)
-        row["examples"] = list(row["examples"] or [])
     return rows

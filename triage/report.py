@@ -19,7 +19,6 @@ from triage.incident import (
     ROUTE_RULE,
     find_bursts,
     find_route_bursts,
-    stage_minutes,
     summarize,
 )
 from triage.store import Store
@@ -73,8 +72,9 @@ def weekly(store: Store, week: tuple[int, int] | None = None, tz: str = "UTC") -
     year, number = week or last_complete_week(store, tz)
     start, end = week_bounds(year, number, tz)
     prev_start = start - dt.timedelta(days=7)
-    store.run("report_stage_week", {"prev_start": prev_start, "end": end})
+    store.run("report_stage_minutes", {"prev_start": prev_start, "end": end})
     store.run("report_stage_counts", {"start": start, "tz": tz})
+    store.run("report_stage_burst_minutes", {"start": start})
     store.run("report_stage_failures", {"start": start, "end": end, "prev_start": prev_start})
     headline = {r["week"]: r for r in store.rows("report_headline")}
     this, prev = headline["this"], headline["prev"]
@@ -117,19 +117,15 @@ def weekly(store: Store, week: tuple[int, int] | None = None, tz: str = "UTC") -
             "server_errors": measure("server_errors"),
             "orgs_affected": measure("orgs_affected"),
         },
-        "codes": [
-            _code_row(r, baseline_ok)
-            for r in store.rows("report_codes")
-            if r["count"] or baseline_ok
-        ],
+        "codes": _codes(store, baseline_ok),
         "routes": store.rows("report_routes", {"limit": 10}),
         "top_orgs": [r for r in top if r["dimension"] == "org"],
         "top_keys": [r for r in top if r["dimension"] == "key"],
         "daily": _daily(store.rows("report_daily", {"tz": tz}), start, tz),
         "hourly": store.rows("report_hourly"),
-        "incidents": _incidents(store, start, end),
+        "incidents": _incidents(store),
         "incident_rule": BURST_RULE,
-        "route_incidents": _route_incidents(store, start, end),
+        "route_incidents": _route_incidents(store),
         "route_incident_rule": ROUTE_RULE,
         "contract": check_contract(store, tz=tz, examples=1, staged=True),
     }
@@ -160,7 +156,13 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-def _code_row(r: dict, baseline_ok: bool) -> dict:
+def _codes(store: Store, baseline_ok: bool) -> list[dict]:
+    rows = [r for r in store.rows("report_codes") if r["count"] or baseline_ok]
+    ids = store.request_ids_at([i for r in rows for i in r["example_rows"] or []])
+    return [_code_row(r, baseline_ok, [ids[i] for i in r["example_rows"] or []]) for r in rows]
+
+
+def _code_row(r: dict, baseline_ok: bool, examples: list[str]) -> dict:
     documented = catalog.error_code(r["code"])
     prev = r["prev_count"] if baseline_ok else None
     if prev is None:
@@ -182,7 +184,7 @@ def _code_row(r: dict, baseline_ok: bool) -> dict:
         "change": _change(r["count"], prev),
         "marker": marker,
         "orgs": r["orgs"],
-        "examples": list(r["examples"] or []),
+        "examples": examples,
         "documented": bool(documented)
         or (r["code"] in ("", None) and r["type"] == "validation_error"),
         "meaning": catalog.explain(r["type"], r["code"]),
@@ -209,9 +211,8 @@ def _daily(rows: list[dict], start: dt.datetime, tz: str) -> list[dict]:
     return days
 
 
-def _incidents(store: Store, start: dt.datetime, end: dt.datetime, limit: int = 5) -> list[dict]:
+def _incidents(store: Store, limit: int = 5) -> list[dict]:
     found = []
-    stage_minutes(store, start, end)  # route incidents read these counts too
     for burst in find_bursts(store)[:limit]:
         inc = summarize(store, burst["start"], burst["end"]).as_dict()
         inc["examples"] = [x for c in inc["codes"][:2] for x in c["examples"][:2]]
@@ -219,7 +220,7 @@ def _incidents(store: Store, start: dt.datetime, end: dt.datetime, limit: int = 
     return sorted(found, key=lambda i: i["start"])
 
 
-def _route_incidents(store: Store, start, end) -> list[dict]:
+def _route_incidents(store: Store) -> list[dict]:
     """Bursts on single routes: a route can fail hard while the whole API looks calm (they
     may also fall inside a whole-API burst, listed above them)."""
     return [

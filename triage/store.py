@@ -61,6 +61,12 @@ class Store:
         rows = self.run(name, params).fetchall()
         return rows[0] if rows else None
 
+    def request_ids_at(self, row_ids: list[int]) -> dict[int, str]:
+        """Row id to request id, for the few example rows a staged query picked."""
+        if not row_ids:
+            return {}
+        return dict(self.run("request_ids_at", {"row_ids": sorted(set(row_ids))}).fetchall())
+
     def let_readers_in(self, pause: float = 0.3, wait: float = 600) -> None:
         """Close the store for a moment, so that commands waiting for it (--wait polls every
         0.2 s) can run, then take it back, waiting for them to finish (they are short).

@@ -17,9 +17,24 @@ CREATE OR REPLACE TEMP TABLE contract_input AS
 -- body statusCode different from the HTTP status; error body without a requestId, or with one
 -- that is not a UUID, or differs from the line's request id; empty code outside
 -- validation_error; an error body on a 2xx; no error body on a 4xx/5xx.
-WITH checked AS (
+WITH shapes AS (
+    -- failures that look alike to every check, counted together: the checks then run once
+    -- per shape, not once per failure
+    SELECT has_error_body, status, error_type, error_code,
+           error_status IS NOT NULL
+               AND try_cast(error_status AS INTEGER) IS DISTINCT FROM status AS body_status_differs,
+           error_request_id IS NULL AS body_id_missing,
+           error_request_id IS NOT NULL
+               AND try_cast(error_request_id AS UUID) IS NULL AS body_id_not_uuid,
+           coalesce(request_id_differs, false) AS body_id_differs,
+           count(*) AS n, min(ts) AS first_seen, max(ts) AS last_seen,
+           max({'ts': ts, 'row_id': row_id}, $examples) AS latest
+    FROM contract_input
+    GROUP BY ALL
+), checked AS (
     SELECT
-        e.row_id, e.ts, e.status, e.error_type AS type, e.error_code AS code,
+        e.status, e.error_type AS type, e.error_code AS code, e.n, e.first_seen, e.last_seen,
+        e.latest,
         list_filter([
             CASE WHEN e.has_error_body AND e.status < 400 THEN 'error_body_on_success' END,
             CASE WHEN NOT e.has_error_body AND e.status >= 400 THEN 'missing_error_body' END,
@@ -32,30 +47,27 @@ WITH checked AS (
                  THEN 'undocumented_code' END,
             CASE WHEN c.type <> e.error_type THEN 'code_not_allowed_for_type' END,
             CASE WHEN c.status <> e.status THEN 'status_not_allowed_for_code' END,
-            CASE WHEN e.has_error_body AND e.error_status IS NOT NULL
-                      AND try_cast(e.error_status AS INTEGER) IS DISTINCT FROM e.status
-                 THEN 'body_status_mismatch' END,
-            CASE WHEN e.has_error_body AND e.error_request_id IS NULL
-                 THEN 'body_request_id_missing' END,
-            CASE WHEN e.error_request_id IS NOT NULL AND try_cast(e.error_request_id AS UUID) IS NULL
-                 THEN 'body_request_id_not_uuid' END,
-            CASE WHEN e.request_id_differs THEN 'body_request_id_mismatch' END,
+            CASE WHEN e.has_error_body AND e.body_status_differs THEN 'body_status_mismatch' END,
+            CASE WHEN e.has_error_body AND e.body_id_missing THEN 'body_request_id_missing' END,
+            CASE WHEN e.body_id_not_uuid THEN 'body_request_id_not_uuid' END,
+            CASE WHEN e.body_id_differs THEN 'body_request_id_mismatch' END,
             CASE WHEN e.has_error_body AND e.error_code = ''
                       AND e.error_type IS DISTINCT FROM 'validation_error'
                  THEN 'empty_code_outside_validation' END
         ], lambda v: v IS NOT NULL) AS violations
-    FROM contract_input e
-    -- the catalogue, joined once per failure (each join matches at most one row)
+    FROM shapes e
+    -- the catalogue, joined once per shape (each join matches at most one row)
     LEFT JOIN (SELECT DISTINCT type FROM catalog_types) known ON known.type = e.error_type
     LEFT JOIN catalog_types allowed ON allowed.type = e.error_type AND allowed.status = e.status
     LEFT JOIN catalog_codes c ON c.code = e.error_code
 )
 SELECT
     violation, type, code, status,
-    count(*) AS count,
-    min(ts) AS first_seen,
-    max(ts) AS last_seen,
-    list(row_id ORDER BY ts DESC, row_id DESC)[1:$examples] AS example_rows
+    sum(n)::BIGINT AS count,
+    min(first_seen) AS first_seen,
+    max(last_seen) AS last_seen,
+    list_transform(list_sort(flatten(list(latest)), 'DESC')[1:$examples], lambda x: x.row_id)
+        AS example_rows
 FROM (SELECT unnest(violations) AS violation, * EXCLUDE (violations) FROM checked)
-GROUP BY ALL
+GROUP BY violation, type, code, status
 ORDER BY violation, count DESC, type, code, status;

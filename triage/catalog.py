@@ -176,23 +176,12 @@ def advice(type_name: str | None, code: str | None) -> str | None:
     return None
 
 
-def arrow_tables() -> dict:
-    """The catalogue as Arrow tables, for SQL that joins logged errors against it."""
-    import pyarrow as pa  # only the commands that join against the catalogue pay for it
-
+def tables() -> dict[str, list[dict]]:
+    """The catalogue as rows, for SQL that joins logged errors against it."""
     return {
-        "catalog_types": pa.table(
-            {
-                "type": [t.name for t in TYPES for _ in t.statuses],
-                "status": [s for t in TYPES for s in t.statuses],
-            }
-        ),
-        "catalog_codes": pa.table(
-            {
-                "code": [c.code for c in CODES],
-                "type": [c.type for c in CODES],
-                "status": [c.status for c in CODES],
-                "meaning": [c.meaning for c in CODES],
-            }
-        ),
+        "catalog_types": [{"type": t.name, "status": s} for t in TYPES for s in t.statuses],
+        "catalog_codes": [
+            {"code": c.code, "type": c.type, "status": c.status, "meaning": c.meaning}
+            for c in CODES
+        ],
     }

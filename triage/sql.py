@@ -103,8 +103,9 @@ def get(name: str) -> Query:
         ) from None
 
 
-# Queries that only make sense inside ingest or a migration; `triage query` will not run them.
-INTERNAL_FILES = {"schema.sql", "ingest.sql"}
+# Queries that only make sense inside ingest, a migration or another query's set-up;
+# `triage query` will not run them.
+INTERNAL_FILES = {"schema.sql", "ingest.sql", "catalog.sql"}
 
 
 def rows_of(cur) -> list[dict]:

@@ -86,8 +86,8 @@ class Store:
 
     def register_catalog(self) -> None:
         """Make the documented error catalogue joinable as catalog_types / catalog_codes."""
-        for name, table in catalog.arrow_tables().items():
-            self.con.register(name, table)
+        for name, rows in catalog.tables().items():
+            self.run(f"{name}_table", {"rows": rows})
 
     def close(self) -> None:
         self.con.close()

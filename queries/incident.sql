@@ -3,7 +3,7 @@
 -- the temporary table burst_minutes that failure_bursts and route_bursts read. Minutes are
 -- counted since the epoch: cheaper than truncating timestamps in a time zone.
 CREATE OR REPLACE TEMP TABLE burst_minutes AS
-    SELECT method, route, epoch_ms(ts) // 60000 AS minute,
+    SELECT method, route, epoch_us(ts) // 60000000 AS minute,
            count(*) AS requests,
            count(*) FILTER (WHERE status >= 400 OR has_error_body) AS failures,
            count(*) FILTER (WHERE status >= 500) AS server_errors
@@ -60,7 +60,7 @@ WHERE kind = 'request'
 -- The window's failures by code and by route (dimension 'code' or 'route'), most first,
 -- with the orgs they hit and example request ids.
 SELECT dimension, key, status, count(*) AS count, count(DISTINCT org_id) AS orgs,
-       list(request_id ORDER BY ts)[1:3] AS examples
+       list(request_id ORDER BY ts, request_id)[1:3] AS examples
 FROM (
     SELECT 'code' AS dimension,
            coalesce(error_type, '?') || ' / ' || coalesce(nullif(error_code, ''), '(no code)') AS key,
@@ -73,7 +73,7 @@ FROM (
     WHERE kind = 'request' AND ts >= $since AND ts < $until AND (status >= 400 OR has_error_body)
 )
 GROUP BY ALL
-ORDER BY dimension, count DESC, key;
+ORDER BY dimension, count DESC, key, status;
 
 -- name: incident_timeline
 -- Requests, failures and server errors per $bucket_minutes-minute bucket of the window.

@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
+import sys
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -299,3 +303,70 @@ def test_the_chromium_check_sees_a_page_that_reaches_out(tmp_path):
     page.write_text('<!doctype html><p>x</p><img src="http://127.0.0.1:9/pixel.png">')
     _, _, requested = open_in_chromium(page, tmp_path)
     assert "http://127.0.0.1:9/pixel.png" in requested
+
+
+def test_charts_drawn_by_the_worker_are_the_charts_drawn_in_process(sample_store):
+    """The CLI draws the charts in a child process (started before the queries); the library
+    draws them in process. Both give the same page."""
+    from triage.charts import ChartWorker
+    from triage.render import render_report
+    from triage.report import weekly
+
+    with ChartWorker() as worker:
+        data = weekly(sample_store, (2026, 46), on_charts=worker.draw)
+        figures = worker.svgs()
+    assert set(figures) == {"per_day", "rate", "codes"}
+    assert all(svg.lstrip().startswith("<svg") for svg in figures.values())
+    assert render_report(data, "html", figures=figures) == render_report(data, "html")
+
+
+def test_a_chart_worker_that_fails_is_a_one_line_error(sample_ingest, tmp_path):
+    # a vl_convert that cannot load, ahead of the real one on the child's path
+    fake = tmp_path / "fake"
+    fake.mkdir()
+    (fake / "vl_convert.py").write_text("raise ImportError('vl_convert is broken here')\n")
+    page = tmp_path / "week.html"
+    result = run_triage(
+        "--db", sample_ingest[0], "report", "weekly", "--format", "html", "-o", page,
+        env={"PYTHONPATH": str(fake)},
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert_one_error_line(
+        result.stderr.decode(), "could not draw the report's charts", "vl_convert is broken here",
+        "--format md",
+    )  # fmt: skip
+    assert not page.exists()
+    md = run_triage("--db", sample_ingest[0], "report", "weekly", "--format", "md",
+                    env={"PYTHONPATH": str(fake)})  # fmt: skip
+    assert md.returncode == 0, md.stderr  # what the error suggests works
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to find the child")
+def test_ctrl_c_during_an_html_report_leaves_no_chart_worker_behind(sample_ingest):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "triage", "--db", str(sample_ingest[0]), "report", "weekly",
+         "--format", "html"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while not (workers := children_of(proc.pid)) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert workers, "the report started no chart worker"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert b"Traceback" not in err, err
+    for pid in workers:  # killed and reaped: no process, not even a zombie
+        assert not Path(f"/proc/{pid}").exists()

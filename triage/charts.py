@@ -1,13 +1,25 @@
 """Charts for the HTML report: Vega-Lite specs rendered to inline SVG, offline.
 
-vl-convert renders Vega-Lite in-process (no browser, no network, no JavaScript in the page),
+vl-convert renders Vega-Lite without a browser or network (and no JavaScript in the page),
 so the report stays one self-contained file that any browser shows, printed or offline. The
 SVG is produced from our own numbers and labels, never raw log text.
+
+vl-convert's engine takes ~0.4 s to start and holds the GIL while it does, so a thread
+cannot overlap that with the report's queries. ChartWorker starts it in a child process
+(`python -m triage.charts`) before the queries run; the specs go in on stdin once they are
+ready and the SVGs come back on stdout.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
+
+from triage.exceptions import TriageError
 
 PALETTE = ["#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#b279a2", "#9d755d"]
 _CONFIG = {
@@ -41,7 +53,8 @@ def _clean(value):
     return value
 
 
-def _svg(spec: dict) -> str:
+def to_svg(spec: dict) -> str:
+    """One Vega-Lite spec as an SVG image for the page (rendered in this process)."""
     import vl_convert
 
     spec = _clean(spec)
@@ -52,35 +65,41 @@ def _svg(spec: dict) -> str:
     return svg.replace('class="marks"', 'class="marks" role="img"', 1)
 
 
-def failures_per_day(daily: list[dict]) -> str:
+def report_specs(report: dict) -> dict[str, dict]:
+    """The weekly report's three charts, as Vega-Lite specs keyed by their place in the page."""
+    return {
+        "per_day": failures_per_day(report["daily"]),
+        "rate": failure_rate_heatmap(report["hourly"]),
+        "codes": codes_week_over_week(report["codes"]),
+    }
+
+
+def failures_per_day(daily: list[dict]) -> dict:
     values = [
         {"day": d["day"], "type": t, "failures": n} for d in daily for t, n in d["by_type"].items()
     ]
-    return _svg(
-        {
-            "title": "Failures per day, by type",
-            "width": 560,
-            "height": 220,
-            "data": {
-                "values": values
-                or [{"day": d["day"], "type": "none", "failures": 0} for d in daily]
+    return {
+        "title": "Failures per day, by type",
+        "width": 560,
+        "height": 220,
+        "data": {
+            "values": values or [{"day": d["day"], "type": "none", "failures": 0} for d in daily]
+        },
+        "mark": "bar",
+        "encoding": {
+            "x": {"field": "day", "type": "ordinal", "title": None},
+            "y": {
+                "field": "failures",
+                "type": "quantitative",
+                "aggregate": "sum",
+                "title": "failed requests",
             },
-            "mark": "bar",
-            "encoding": {
-                "x": {"field": "day", "type": "ordinal", "title": None},
-                "y": {
-                    "field": "failures",
-                    "type": "quantitative",
-                    "aggregate": "sum",
-                    "title": "failed requests",
-                },
-                "color": {"field": "type", "type": "nominal", "title": "error type"},
-            },
-        }
-    )
+            "color": {"field": "type", "type": "nominal", "title": "error type"},
+        },
+    }
 
 
-def failure_rate_heatmap(hourly: list[dict]) -> str:
+def failure_rate_heatmap(hourly: list[dict]) -> dict:
     values = [
         {
             "day": h["day"],
@@ -89,52 +108,116 @@ def failure_rate_heatmap(hourly: list[dict]) -> str:
         }
         for h in hourly
     ]
-    return _svg(
-        {
-            "title": "Failure rate per hour (blank: no requests)",
-            "width": 560,
-            "height": 160,
-            "data": {"values": values or [{"day": "-", "hour": 0, "rate": 0}]},
-            "mark": "rect",
-            "encoding": {
-                "x": {"field": "hour", "type": "ordinal", "title": "hour"},
-                "y": {"field": "day", "type": "ordinal", "title": None},
-                "color": {
-                    "field": "rate",
-                    "type": "quantitative",
-                    "title": "failure rate",
-                    "scale": {"scheme": "orangered"},
-                    "legend": {"format": ".0%"},
-                },
+    return {
+        "title": "Failure rate per hour (blank: no requests)",
+        "width": 560,
+        "height": 160,
+        "data": {"values": values or [{"day": "-", "hour": 0, "rate": 0}]},
+        "mark": "rect",
+        "encoding": {
+            "x": {"field": "hour", "type": "ordinal", "title": "hour"},
+            "y": {"field": "day", "type": "ordinal", "title": None},
+            "color": {
+                "field": "rate",
+                "type": "quantitative",
+                "title": "failure rate",
+                "scale": {"scheme": "orangered"},
+                "legend": {"format": ".0%"},
             },
-        }
-    )
+        },
+    }
 
 
-def codes_week_over_week(codes: list[dict], top: int = 8) -> str:
+def codes_week_over_week(codes: list[dict], top: int = 8) -> dict:
     values = []
     for c in codes[:top]:
         label = f"{c['code'] or '(no code)'}"
         values.append({"code": label, "week": "this week", "failures": c["count"]})
         if c["previous"] is not None:
             values.append({"code": label, "week": "previous week", "failures": c["previous"]})
-    return _svg(
-        {
-            "title": "Top codes: this week and the previous one",
-            "width": 560,
-            "height": {"step": 14},
-            "data": {"values": values or [{"code": "none", "week": "this week", "failures": 0}]},
-            "mark": "bar",
-            "encoding": {
-                "y": {"field": "code", "type": "nominal", "sort": "-x", "title": None},
-                "yOffset": {"field": "week"},
-                "x": {"field": "failures", "type": "quantitative", "title": "failed requests"},
-                "color": {
-                    "field": "week",
-                    "type": "nominal",
-                    "title": None,
-                    "scale": {"range": [PALETTE[1], PALETTE[0]]},
-                },
+    return {
+        "title": "Top codes: this week and the previous one",
+        "width": 560,
+        "height": {"step": 14},
+        "data": {"values": values or [{"code": "none", "week": "this week", "failures": 0}]},
+        "mark": "bar",
+        "encoding": {
+            "y": {"field": "code", "type": "nominal", "sort": "-x", "title": None},
+            "yOffset": {"field": "week"},
+            "x": {"field": "failures", "type": "quantitative", "title": "failed requests"},
+            "color": {
+                "field": "week",
+                "type": "nominal",
+                "title": None,
+                "scale": {"range": [PALETTE[1], PALETTE[0]]},
             },
-        }
-    )
+        },
+    }
+
+
+class ChartWorker:
+    """A child process that starts vl-convert's engine now and renders specs later.
+
+    Use it as a context manager: leaving it stops the child if it is still running (an
+    error or Ctrl-C in the parent), so no process outlives the command.
+    """
+
+    def __init__(self) -> None:
+        import triage
+
+        # -P: never import a `triage` that happens to sit in the working directory; the
+        # child imports the very package this process runs.
+        root = str(Path(triage.__file__).resolve().parent.parent)
+        path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+        self._proc = subprocess.Popen(
+            [sys.executable, "-P", "-m", "triage.charts"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": path},
+        )
+
+    def draw(self, report: dict) -> None:
+        """Hand the report's charted sections over; the child draws them from now on."""
+        try:  # one line of JSON (json.dumps writes no newline inside)
+            self._proc.stdin.write(json.dumps(report_specs(report)).encode() + b"\n")
+            self._proc.stdin.flush()
+        except BrokenPipeError:  # the child is gone; svgs() says why
+            pass
+
+    def svgs(self) -> dict[str, str]:
+        """The drawn charts, keyed like report_specs(); waits for the child to finish."""
+        out, err = self._proc.communicate()
+        if self._proc.returncode != 0:
+            lines = err.decode(errors="replace").strip().splitlines()
+            reason = lines[-1] if lines else f"exit status {self._proc.returncode}"
+            raise TriageError(
+                f"could not draw the report's charts ({reason}); "
+                "--format md gives the same report without them"
+            )
+        return json.loads(out)
+
+    def close(self) -> None:
+        if self._proc.returncode is None:  # svgs() did not finish it: stop, reap, close pipes
+            self._proc.kill()
+            self._proc.communicate()
+
+    def __enter__(self) -> ChartWorker:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def main() -> None:
+    """The worker: warm the engine up, then render the specs read from stdin."""
+    try:
+        to_svg(failures_per_day([]))
+        specs = json.loads(sys.stdin.readline())
+        json.dump({name: to_svg(spec) for name, spec in specs.items()}, sys.stdout)
+    except KeyboardInterrupt:  # the parent was interrupted too and is cleaning up
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -6,12 +6,12 @@ a one-line `Error: ...` that says what to do next, with the exit codes documente
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
 
 import click
-import duckdb
 
 from triage import __version__
 from triage.cli_support import (
@@ -65,7 +65,12 @@ class TriageGroup(click.Group):
             return super().invoke(ctx)
         except TriageError as exc:
             raise CliError(str(exc), exc.exit_code) from None
-        except duckdb.Error as exc:
+        except Exception as exc:
+            # duckdb is imported by the commands that use it (the report's chart worker
+            # starts before it loads), so only they can raise its errors
+            duckdb = sys.modules.get("duckdb")
+            if duckdb is None or not isinstance(exc, duckdb.Error):
+                raise
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise CliError(f"DuckDB: {first}", 2) from None
 
@@ -549,17 +554,27 @@ def weekly(obj: Context, week, tz, fmt, output, force, stamp, show_sql) -> None:
 
     Example: triage report weekly --week 2026-W46 --format html -o week46.html
     """
-    from triage.render import render_report
-    from triage.report import weekly as build
+    from triage.charts import ChartWorker
     from triage.timespec import local, now
 
     if output is not None and output.exists() and not force:
         raise click.BadParameter(
             f"{output} exists; pass --force to overwrite it", param_hint="--output"
         )
-    with obj.open(read_only=True, show_sql=show_sql) as store:
-        data = build(store, week, tz)
-    text = render_report(data, fmt, stamp=local(now(), tz) if stamp else None)
+    # the chart engine starts in a child process first, while the rest loads and the
+    # queries run (see triage.charts)
+    with ChartWorker() if fmt == "html" else contextlib.nullcontext() as charts:
+        from triage.render import render_report
+        from triage.report import weekly as build
+
+        with obj.open(read_only=True, show_sql=show_sql) as store:
+            data = build(store, week, tz, on_charts=charts.draw if charts else None)
+        text = render_report(
+            data,
+            fmt,
+            stamp=local(now(), tz) if stamp else None,
+            figures=charts.svgs() if charts else None,
+        )
     write_text(text, output)
 
 

@@ -6,9 +6,12 @@ Each logged failure is checked in DuckDB against the catalogue (queries/contract
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
-from triage.store import Store
 from triage.timespec import local
+
+if TYPE_CHECKING:  # the store (and duckdb) load only when a command opens one
+    from triage.store import Store
 
 # What each violation means, in one line, for the reader of the report.
 VIOLATIONS = {

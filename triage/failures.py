@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from triage import catalog
 from triage.exceptions import TriageError
-from triage.store import Store
 from triage.timespec import local
+
+if TYPE_CHECKING:  # the store (and duckdb) load only when a command opens one
+    from triage.store import Store
 
 GROUP_KEYS = ("type", "code", "status", "route", "method", "org", "key", "service", "day", "hour")
 DEFAULT_BY = ("type", "code")

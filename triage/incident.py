@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from triage.exceptions import TriageError
-from triage.store import Store
+
+if TYPE_CHECKING:  # the store (and duckdb) load only when a command opens one
+    from triage.store import Store
 
 MIN_FAILURES = 5
 FACTOR = 5.0

@@ -179,8 +179,14 @@ def status_paragraph(i: dict, tz: str) -> str:
     return text
 
 
-def render_report(report: dict, fmt: str, stamp: str | None = None) -> str:
-    """The weekly report as Markdown, JSON or a self-contained HTML page with charts."""
+def render_report(
+    report: dict, fmt: str, stamp: str | None = None, figures: dict[str, str] | None = None
+) -> str:
+    """The weekly report as Markdown, JSON or a self-contained HTML page with charts.
+
+    `figures` are the charts as SVG, drawn already (charts.ChartWorker); without them the
+    HTML page draws its charts in this process.
+    """
     if fmt == "json":
         data = {**report, "generated_at": stamp} if stamp else report
         return (
@@ -188,13 +194,10 @@ def render_report(report: dict, fmt: str, stamp: str | None = None) -> str:
         )
     if fmt == "md":
         return render("report.md.j2", report=report, stamp=stamp)
-    from triage import charts
+    if figures is None:
+        from triage import charts
 
-    figures = {
-        "per_day": charts.failures_per_day(report["daily"]),
-        "rate": charts.failure_rate_heatmap(report["hourly"]),
-        "codes": charts.codes_week_over_week(report["codes"]),
-    }
+        figures = {name: charts.to_svg(spec) for name, spec in charts.report_specs(report).items()}
     return render("report.html.j2", report=report, stamp=stamp, charts=_Trusted(figures))
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from triage import catalog
 from triage.contract import check_contract
@@ -21,8 +23,10 @@ from triage.incident import (
     find_route_bursts,
     summarize,
 )
-from triage.store import Store
 from triage.timespec import zone
+
+if TYPE_CHECKING:  # the store (and duckdb) load only when a command opens one
+    from triage.store import Store
 
 FULL_WEEK_HOURS = 7 * 24
 # a previous week with data in fewer hours than this is no baseline for week-over-week deltas
@@ -68,10 +72,19 @@ def _change(now: int, before: int | None) -> float | None:
     return round((now - before) / before, 4)
 
 
-def weekly(store: Store, week: tuple[int, int] | None = None, tz: str = "UTC") -> dict:
+def weekly(
+    store: Store,
+    week: tuple[int, int] | None = None,
+    tz: str = "UTC",
+    on_charts: Callable[[dict], None] | None = None,
+) -> dict:
+    """The report as data. `on_charts` gets the charted sections (daily, hourly, codes) as
+    soon as they are known, so the charts can be drawn while the rest is queried."""
     year, number = week or last_complete_week(store, tz)
     start, end = week_bounds(year, number, tz)
     prev_start = start - dt.timedelta(days=7)
+    store.run("report_unordered_staging")
+    store.run("most_common_macro")
     store.run("report_stage_minutes", {"prev_start": prev_start, "end": end})
     store.run("report_stage_counts", {"start": start, "tz": tz})
     store.run("report_stage_burst_minutes", {"start": start})
@@ -94,6 +107,13 @@ def weekly(store: Store, week: tuple[int, int] | None = None, tz: str = "UTC") -
         before = prev[key] if baseline_ok else None
         return {"value": value, "previous": before, "change": _change(value, before)}
 
+    charted = {
+        "codes": _codes(store, baseline_ok),
+        "daily": _daily(store.rows("report_daily", {"tz": tz}), start, tz),
+        "hourly": store.rows("report_hourly"),
+    }
+    if on_charts is not None:
+        on_charts(charted)
     top = store.rows("report_top", {"limit": 5})
     rate = this["failures"] / this["requests"] if this["requests"] else None
     prev_rate = prev["failures"] / prev["requests"] if baseline_ok and prev["requests"] else None
@@ -117,12 +137,12 @@ def weekly(store: Store, week: tuple[int, int] | None = None, tz: str = "UTC") -
             "server_errors": measure("server_errors"),
             "orgs_affected": measure("orgs_affected"),
         },
-        "codes": _codes(store, baseline_ok),
+        "codes": charted["codes"],
         "routes": store.rows("report_routes", {"limit": 10}),
         "top_orgs": [r for r in top if r["dimension"] == "org"],
         "top_keys": [r for r in top if r["dimension"] == "key"],
-        "daily": _daily(store.rows("report_daily", {"tz": tz}), start, tz),
-        "hourly": store.rows("report_hourly"),
+        "daily": charted["daily"],
+        "hourly": charted["hourly"],
         "incidents": _incidents(store),
         "incident_rule": BURST_RULE,
         "route_incidents": _route_incidents(store),

@@ -10,14 +10,16 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 
 
-def bench_file(lines: int, gz: bool = False) -> Path:
-    """A file of `lines` shape-A log lines (made once, then reused)."""
+def bench_file(lines: int, gz: bool = False, days: int | None = None) -> Path:
+    """A file of `lines` shape-A log lines (made once, then reused): packed 0-31 ms apart, or
+    spread over `days` days with a burst of failures on the last (see write_bench)."""
     OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"bench-{lines}.ndjson{'.gz' if gz else ''}"
+    spread = f"-{days}d" if days else ""
+    path = OUT / f"bench-{lines}{spread}.ndjson{'.gz' if gz else ''}"
     if not path.exists():
         generate = load_generator()
         tmp = path.with_name(path.name + ".tmp")
-        generate.write_bench(tmp, lines)
+        generate.write_bench(tmp, lines, days=days)
         tmp.rename(path)
     return path
 

@@ -12,62 +12,59 @@ CREATE OR REPLACE TEMP MACRO most_common(x) AS
     list_sort(list_transform(map_entries(histogram(x)),
                              lambda e: {'n': -e.value::BIGINT, 'v': e.key}))[1].v;
 
--- name: report_stage_minutes
--- Stage the two weeks a weekly report compares, so no section rescans the store: requests,
--- failures and server errors per route and minute since the epoch ($prev_start..$start is
--- the previous week). The counts, the charts and both incident detections read these.
--- epoch_us is the stored microseconds as they are; epoch_ms would divide 5M times more.
-CREATE OR REPLACE TEMP TABLE report_minutes AS
-    SELECT epoch_us(ts) // 60000000 AS minute, method, route, count(*) AS requests,
-           count(*) FILTER (WHERE status >= 400 OR has_error_body) AS failures,
-           count(*) FILTER (WHERE status >= 500) AS server_errors
-    FROM events
-    WHERE kind = 'request' AND ts >= $prev_start AND ts < $end
-    GROUP BY ALL;
-
 -- name: report_stage_counts
--- report_counts: the staged minutes in local days and hours of zone $tz, per week. Minutes
--- are first summed into quarter hours: every real time zone's offset is a whole number of
--- quarter hours, so these map onto local hours exactly, at a fifteenth of the conversions.
+-- report_counts: requests, failures and server errors per local day and hour of zone $tz,
+-- per week, so no section rescans the store. This week's come from burst_minutes (staged
+-- first by stage_burst_minutes, per route and minute, for the incident detections too),
+-- summed per route; the previous week is only compared in total, so it is counted straight
+-- from the store per quarter hour, without routes (a few hundred groups, not a quarter of a
+-- million). Quarter hours map onto local hours exactly: every real time zone's offset is a
+-- whole number of them. epoch_us is the stored microseconds as they are (no division).
 CREATE OR REPLACE TEMP TABLE report_counts AS
     WITH slots AS (
-        SELECT minute // 15 AS slot, method, route, sum(requests) AS requests,
+        SELECT 'this' AS week, minute // 15 AS slot, method, route, sum(requests) AS requests,
                sum(failures) AS failures, sum(server_errors) AS server_errors
-        FROM report_minutes GROUP BY ALL
+        FROM burst_minutes GROUP BY ALL
+        UNION ALL
+        SELECT 'prev', epoch_us(ts) // 900000000, NULL, NULL, count(*),
+               count(*) FILTER (WHERE status >= 400 OR has_error_body),
+               count(*) FILTER (WHERE status >= 500)
+        FROM events
+        WHERE kind = 'request' AND ts >= $prev_start AND ts < $start
+        GROUP BY 1, 2
     )
-    SELECT CASE WHEN to_timestamp(slot * 900) >= $start THEN 'this' ELSE 'prev' END AS week,
+    SELECT week,
            strftime(timezone($tz, to_timestamp(slot * 900)), '%Y-%m-%d') AS day,
            hour(timezone($tz, to_timestamp(slot * 900))) AS hour,
            method, route, sum(requests) AS requests, sum(failures) AS failures,
            sum(server_errors) AS server_errors
     FROM slots GROUP BY ALL;
 
--- name: report_stage_burst_minutes
--- This week's staged minutes as burst_minutes, the input of failure_bursts and route_bursts
--- (what stage_burst_minutes makes for `triage incident --auto`), without scanning again.
-CREATE OR REPLACE TEMP TABLE burst_minutes AS
-    SELECT method, route, minute, requests, failures, server_errors
-    FROM report_minutes
-    WHERE minute >= epoch_us($start) // 60000000;
-
 -- name: report_stage_failures
--- report_failures: every failed request of the two weeks (a small share of the requests),
--- with its 15-minute slot. Request ids are not copied: their text is spread over the whole
--- table and reading it costs more than the rest of the report, so rows keep their row_id and
--- the few example ids are fetched afterwards (request_ids_at). Whether the error body's
--- requestId differs from the line's is read through the 32-bit hashes of both: equal ids
--- always hash alike, so a difference shown is real, and one is missed only when two
--- different ids share a hash (about 1 in 4 billion). Reads records, not events, for rowid.
+-- report_failures: every failed request of the two weeks (a small share of the requests).
+-- This week's carry what the sections show, with their 15-minute slot; the previous week's
+-- are only counted by code and org, so they carry just that (the rest NULL, nearly free to
+-- store). Request ids are not copied: their text is spread over the whole table and reading
+-- it costs more than the rest of the report, so rows keep their row_id and the few example
+-- ids are fetched afterwards (request_ids_at). Whether the error body's requestId differs
+-- from the line's is read through the 32-bit hashes of both: equal ids always hash alike,
+-- so a difference shown is real, and one is missed only when two different ids share a
+-- hash (about 1 in 4 billion). Reads records, not events, for rowid.
 CREATE OR REPLACE TEMP TABLE report_failures AS
-    SELECT CASE WHEN ts >= $start THEN 'this' ELSE 'prev' END AS week,
-           epoch_us(ts) // 900000000 AS slot, rowid AS row_id,
+    SELECT 'this' AS week, epoch_us(ts) // 900000000 AS slot, rowid AS row_id,
            ts, method, route, status, org_id, api_key_id, error_type, error_code,
            has_error_body, error_status, error_request_id,
            CASE WHEN error_request_id IS NOT NULL AND request_id IS NOT NULL
                 THEN (hash(error_request_id) >> 32)::UINTEGER <> rid_hash END
                AS request_id_differs
     FROM records
-    WHERE kind = 'request' AND ts >= $prev_start AND ts < $end
+    WHERE kind = 'request' AND ts >= $start AND ts < $end
+      AND (status >= 400 OR has_error_body)
+    UNION ALL
+    SELECT 'prev', NULL, NULL, NULL, NULL, NULL, status, org_id, NULL, error_type, error_code,
+           NULL, NULL, NULL, NULL
+    FROM records
+    WHERE kind = 'request' AND ts >= $prev_start AND ts < $start
       AND (status >= 400 OR has_error_body);
 
 -- name: report_headline

@@ -21,6 +21,7 @@ from triage.incident import (
     ROUTE_RULE,
     find_bursts,
     find_route_bursts,
+    stage_minutes,
     summarize,
 )
 from triage.timespec import zone
@@ -85,9 +86,8 @@ def weekly(
     prev_start = start - dt.timedelta(days=7)
     store.run("report_unordered_staging")
     store.run("most_common_macro")
-    store.run("report_stage_minutes", {"prev_start": prev_start, "end": end})
-    store.run("report_stage_counts", {"start": start, "tz": tz})
-    store.run("report_stage_burst_minutes", {"start": start})
+    stage_minutes(store, start, end)  # this week per route and minute: counts and incidents
+    store.run("report_stage_counts", {"prev_start": prev_start, "start": start, "tz": tz})
     store.run("report_stage_failures", {"start": start, "end": end, "prev_start": prev_start})
     headline = {r["week"]: r for r in store.rows("report_headline")}
     this, prev = headline["this"], headline["prev"]

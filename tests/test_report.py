@@ -185,6 +185,41 @@ def test_a_week_with_a_gap_lists_the_hours_without_data(tmp_path):
     assert data["headline"]["server_errors"]["value"] == 7
 
 
+@pytest.mark.parametrize(
+    "week, hours, previous",
+    [("2026-W13", 167, 168), ("2026-W43", 169, 168), ("2026-W44", 168, 169)],
+    ids=["clocks go forward", "clocks go back", "after clocks went back"],
+)
+def test_weeks_around_a_clock_change_are_whole_weeks_of_local_time(
+    tmp_path, week, hours, previous
+):
+    """In Europe/Berlin a week can last 167 or 169 hours. A line every hour of real time, so
+    each week (and the one before it) holds exactly as many requests as it has hours."""
+    lines = []
+    for first in (datetime(2026, 3, 15, tzinfo=UTC), datetime(2026, 10, 11, tzinfo=UTC)):
+        for h in range(24 * 7 * 4):
+            ts = first + timedelta(hours=h, minutes=30)
+            lines.append(
+                {
+                    "timestamp": ts.isoformat().replace("+00:00", "Z"),
+                    "requestId": f"r{ts:%m%d%H}",
+                    "method": "GET",
+                    "path": "/v1/incidents",
+                    "statusCode": 200,
+                }
+            )
+    db = tmp_path / "s.duckdb"
+    assert run_triage("--db", db, "ingest", write_lines(tmp_path / "w.log", lines)).returncode == 0
+    data = report(db, "--week", week, "--tz", "Europe/Berlin")
+    assert data["headline"]["requests"]["value"] == hours
+    assert data["headline"]["requests"]["previous"] == previous
+    assert data["data_quality"]["hours_without_data"] == 0  # not the hour that never was
+    assert data["data_quality"]["gaps"] == []
+    assert data["coverage_note"] is None and data["baseline_note"] is None
+    md = report(db, "--week", week, "--tz", "Europe/Berlin", fmt="md")
+    assert f"no data at all: 0 of {min(hours, 168)}." in md
+
+
 def test_same_store_same_bytes_and_stamp_on_request(sample_ingest):
     db = sample_ingest[0]
     for fmt in ("md", "html"):

@@ -29,9 +29,9 @@ from triage.timespec import zone
 if TYPE_CHECKING:  # the store (and duckdb) load only when a command opens one
     from triage.store import Store
 
-FULL_WEEK_HOURS = 7 * 24
-# a previous week with data in fewer hours than this is no baseline for week-over-week deltas
-BASELINE_MIN_HOURS = int(FULL_WEEK_HOURS * 0.9)
+# a previous week with data in less than this share of its hours is no baseline for
+# week-over-week deltas
+BASELINE_MIN_SHARE = 0.9
 UP_SHARPLY = 2.0  # a code at least this many times last week's count (and 5 more) is "up sharply"
 _WEEK = re.compile(r"^(\d{4})-?W(\d{2})$")
 
@@ -46,6 +46,18 @@ def parse_week(text: str) -> tuple[int, int]:
     except ValueError:
         raise ValueError(f"{text!r}: {year} has no week {week}") from None
     return year, week
+
+
+def local_hours(start: dt.datetime, end: dt.datetime, tz: str) -> list[dt.datetime]:
+    """Each real hour from start to end as the local time it begins at. A week holds 168,
+    or 167 / 169 when the clocks change; the hour the clocks go back appears twice."""
+    count = int((end - start).total_seconds() // 3600)
+    return [(start + dt.timedelta(hours=i)).astimezone(zone(tz)) for i in range(count)]
+
+
+def hour_key(at: dt.datetime) -> tuple[str, int]:
+    """A local hour as the report's queries name it: (day, hour)."""
+    return at.date().isoformat(), at.hour
 
 
 def week_bounds(year: int, week: int, tz: str) -> tuple[dt.datetime, dt.datetime]:
@@ -83,7 +95,12 @@ def weekly(
     soon as they are known, so the charts can be drawn while the rest is queried."""
     year, number = week or last_complete_week(store, tz)
     start, end = week_bounds(year, number, tz)
-    prev_start = start - dt.timedelta(days=7)
+    # the previous ISO week's own bounds: 7 x 24 hours back is off by one when clocks change
+    prev_year, prev_number, _ = (
+        dt.date.fromisocalendar(year, number, 1) - dt.timedelta(7)
+    ).isocalendar()
+    prev_start = week_bounds(prev_year, prev_number, tz)[0]
+    prev_hours = len({hour_key(h) for h in local_hours(prev_start, start, tz)})
     store.run("report_unordered_staging")
     store.run("most_common_macro")
     stage_minutes(store, start, end)  # this week per route and minute: counts and incidents
@@ -91,13 +108,13 @@ def weekly(
     store.run("report_stage_failures", {"start": start, "end": end, "prev_start": prev_start})
     headline = {r["week"]: r for r in store.rows("report_headline")}
     this, prev = headline["this"], headline["prev"]
-    baseline_ok = prev["hours_with_data"] >= BASELINE_MIN_HOURS
+    baseline_ok = prev["hours_with_data"] >= BASELINE_MIN_SHARE * prev_hours
     if prev["hours_with_data"] == 0:
         baseline = "no data for the previous week: no week-over-week changes"
     elif not baseline_ok:
         baseline = (
             f"the previous week has data in only {prev['hours_with_data']} of "
-            f"{FULL_WEEK_HOURS} hours: week-over-week changes are left out"
+            f"{prev_hours} hours: week-over-week changes are left out"
         )
     else:
         baseline = None
@@ -157,7 +174,8 @@ def weekly(
 def _coverage_note(store: Store, report: dict) -> str | None:
     """Say it loudly when the week has no data, or holes: a '0 errors' report must not lie."""
     missing = report["data_quality"]["hours_without_data"]
-    if missing == FULL_WEEK_HOURS:
+    hours = report["data_quality"]["hours_in_week"]
+    if missing == hours:
         first, last = store.one("store_range")[:2]
         covers = f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC" if first else "nothing"
         return (
@@ -166,7 +184,7 @@ def _coverage_note(store: Store, report: dict) -> str | None:
         )
     if missing:
         return (
-            f"{missing} of {FULL_WEEK_HOURS} hours of this week have no data at all "
+            f"{missing} of {hours} hours of this week have no data at all "
             "(see Data quality): counts may be low"
         )
     return None
@@ -250,19 +268,19 @@ def _route_incidents(store: Store) -> list[dict]:
 
 
 def _data_quality(store: Store, report: dict, start, end, tz: str) -> dict:
-    hours = {(r["day"], r["hour"]) for r in report["hourly"]}
-    first = start.astimezone(zone(tz))
+    seen = {(r["day"], r["hour"]) for r in report["hourly"]}
+    hours = local_hours(start, end, tz)
     gaps, run = [], None
-    for i in range(FULL_WEEK_HOURS):
-        at = first + dt.timedelta(hours=i)
-        empty = (at.date().isoformat(), at.hour) not in hours
+    for at in hours:
+        empty = hour_key(at) not in seen
         if empty and run is None:
             run = at
         if not empty and run is not None:
             gaps.append({"from": run, "to": at})
             run = None
     if run is not None:
-        gaps.append({"from": run, "to": first + dt.timedelta(hours=FULL_WEEK_HOURS)})
+        gaps.append({"from": run, "to": end.astimezone(zone(tz))})
+    week = {hour_key(at) for at in hours}
     files = store.rows("report_data_quality", {"start": start, "end": end})
     return {
         "files": [
@@ -273,7 +291,8 @@ def _data_quality(store: Store, report: dict, start, end, tz: str) -> dict:
             r["reason"]: r["lines"]
             for r in store.rows("report_rejects", {"start": start, "end": end})
         },
-        "hours_without_data": FULL_WEEK_HOURS - len(hours),
+        "hours_in_week": len(week),
+        "hours_without_data": len(week - seen),
         "gaps": gaps,
         "tz": tz,
         "store": str(store.path),

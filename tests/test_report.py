@@ -190,9 +190,7 @@ def test_a_week_with_a_gap_lists_the_hours_without_data(tmp_path):
     [("2026-W13", 167, 168), ("2026-W43", 169, 168), ("2026-W44", 168, 169)],
     ids=["clocks go forward", "clocks go back", "after clocks went back"],
 )
-def test_weeks_around_a_clock_change_are_whole_weeks_of_local_time(
-    tmp_path, week, hours, previous
-):
+def test_weeks_around_a_clock_change_are_whole_weeks_of_local_time(tmp_path, week, hours, previous):
     """In Europe/Berlin a week can last 167 or 169 hours. A line every hour of real time, so
     each week (and the one before it) holds exactly as many requests as it has hours."""
     lines = []
@@ -353,6 +351,20 @@ def test_charts_drawn_by_the_worker_are_the_charts_drawn_in_process(sample_store
     assert set(figures) == {"per_day", "rate", "codes"}
     assert all(svg.lstrip().startswith("<svg") for svg in figures.values())
     assert render_report(data, "html", figures=figures) == render_report(data, "html")
+
+
+def test_with_no_interpreter_to_start_the_charts_are_drawn_in_process(
+    sample_store, monkeypatch, tmp_path
+):
+    from triage.charts import ChartWorker
+    from triage.render import render_report
+    from triage.report import weekly
+
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
+    with ChartWorker() as worker:
+        data = weekly(sample_store, (2026, 46), on_charts=worker.draw)
+        assert worker.svgs() is None
+    assert render_report(data, "html").count("<svg") == 3
 
 
 def test_a_chart_worker_that_fails_is_a_one_line_error(sample_ingest, tmp_path):

@@ -169,24 +169,32 @@ class ChartWorker:
         # child imports the very package this process runs.
         root = str(Path(triage.__file__).resolve().parent.parent)
         path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
-        self._proc = subprocess.Popen(
-            [sys.executable, "-P", "-m", "triage.charts"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env={**os.environ, "PYTHONPATH": path},
-        )
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-P", "-m", "triage.charts"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env={**os.environ, "PYTHONPATH": path},
+            )
+        except OSError:  # no interpreter to start (embedded Python): svgs() gives None
+            self._proc = None
 
     def draw(self, report: dict) -> None:
         """Hand the report's charted sections over; the child draws them from now on."""
+        if self._proc is None:
+            return
         try:  # one line of JSON (json.dumps writes no newline inside)
             self._proc.stdin.write(json.dumps(report_specs(report)).encode() + b"\n")
             self._proc.stdin.flush()
         except BrokenPipeError:  # the child is gone; svgs() says why
             pass
 
-    def svgs(self) -> dict[str, str]:
-        """The drawn charts, keyed like report_specs(); waits for the child to finish."""
+    def svgs(self) -> dict[str, str] | None:
+        """The drawn charts, keyed like report_specs(); waits for the child to finish.
+        None if no child could start: the page then draws them in this process."""
+        if self._proc is None:
+            return None
         out, err = self._proc.communicate()
         if self._proc.returncode != 0:
             lines = err.decode(errors="replace").strip().splitlines()
@@ -198,7 +206,8 @@ class ChartWorker:
         return json.loads(out)
 
     def close(self) -> None:
-        if self._proc.returncode is None:  # svgs() did not finish it: stop, reap, close pipes
+        # a child svgs() did not finish: stop it, reap it, close its pipes
+        if self._proc is not None and self._proc.returncode is None:
             self._proc.kill()
             self._proc.communicate()
 

@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from triage.exceptions import TriageError
+from triage.redact import mask
 
 PALETTE = ["#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#b279a2", "#9d755d"]
 _CONFIG = {
@@ -198,7 +199,8 @@ class ChartWorker:
         out, err = self._proc.communicate()
         if self._proc.returncode != 0:
             lines = err.decode(errors="replace").strip().splitlines()
-            reason = lines[-1] if lines else f"exit status {self._proc.returncode}"
+            # the child's last word may quote a label from the logs: masked like any output
+            reason = mask(lines[-1]) if lines else f"exit status {self._proc.returncode}"
             raise TriageError(
                 f"could not draw the report's charts ({reason}); "
                 "--format md gives the same report without them"

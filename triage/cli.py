@@ -18,6 +18,7 @@ from triage.cli_support import (
     ROW_FORMATS,
     Parsed,
     emit,
+    interrupts_held,
     output_file_option,
     output_options,
     parse_span,
@@ -61,16 +62,16 @@ class TriageGroup(click.Group):
         sys.exit(0)
 
     def invoke(self, ctx: click.Context):
+        # Loaded here, not at import, so that --help and --version stay fast. DuckDB's module
+        # set-up swallows a Ctrl-C, or turns it into an ImportError: it is held back until
+        # the import is done, and Ctrl-C keeps meaning exit 130.
+        with interrupts_held():
+            import duckdb
         try:
             return super().invoke(ctx)
         except TriageError as exc:
             raise CliError(str(exc), exc.exit_code) from None
-        except Exception as exc:
-            # duckdb is imported by the commands that use it (the report's chart worker
-            # starts before it loads), so only they can raise its errors
-            duckdb = sys.modules.get("duckdb")
-            if duckdb is None or not isinstance(exc, duckdb.Error):
-                raise
+        except duckdb.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise CliError(f"DuckDB: {first}", 2) from None
 
@@ -561,8 +562,7 @@ def weekly(obj: Context, week, tz, fmt, output, force, stamp, show_sql) -> None:
         raise click.BadParameter(
             f"{output} exists; pass --force to overwrite it", param_hint="--output"
         )
-    # the chart engine starts in a child process first, while the rest loads and the
-    # queries run (see triage.charts)
+    # the chart engine starts in a child process first, while the queries run (triage.charts)
     with ChartWorker() if fmt == "html" else contextlib.nullcontext() as charts:
         from triage.render import render_report
         from triage.report import weekly as build

@@ -5,8 +5,10 @@ Validation happens in the parameter (click.BadParameter, exit 2) so command bodi
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import signal
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -166,3 +168,16 @@ def write_text(text: str, output: Path | None) -> None:
         os.unlink(tmp)
         raise
     click.echo(f"wrote {output}", err=True)
+
+
+@contextlib.contextmanager
+def interrupts_held():
+    """Hold a Ctrl-C back until the block is done, then raise it (main thread only)."""
+    received: list = []
+    previous = signal.signal(signal.SIGINT, lambda *_: received.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received:
+            raise KeyboardInterrupt

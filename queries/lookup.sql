@@ -2,13 +2,15 @@
 -- Every stored line carrying one of the request ids $ids (events and rejected lines), with
 -- where it came from, in time order. The caller passes each id as quoted and in lower case
 -- (UUIDs are not case-sensitive; a customer may quote one in capitals). The small rid_hash
--- column is compared first: a point lookup reads 4 bytes a row, not a 36-character id.
+-- column is compared first: a point lookup reads 4 bytes a row, not a 36-character id;
+-- $use_hash is false when the store's hashes come from another DuckDB (see rid_hash_probe).
 SELECT r.request_id, r.kind, r.reject_reason, r.ts, r.service, r.method, r.path, r.route,
        r.status, r.duration_ms, r.org_id, r.api_key_id, r.user_agent, r.client_ip, r.level,
        r.message, r.has_error_body, r.error_type, r.error_code, r.error_message,
        r.error_status, r.error_request_id, s.path AS source_path, r.line_no, r.byte_offset
 FROM records r JOIN sources s USING (source_id)
-WHERE list_contains(list_transform($ids, lambda i: (hash(i) >> 32)::UINTEGER), r.rid_hash)
+WHERE (NOT $use_hash
+       OR list_contains(list_transform($ids, lambda i: (hash(i) >> 32)::UINTEGER), r.rid_hash))
   AND list_contains($ids, r.request_id)
 ORDER BY r.request_id, r.ts NULLS LAST, r.source_id, r.line_no;
 

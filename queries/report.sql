@@ -49,7 +49,8 @@ CREATE OR REPLACE TEMP TABLE report_counts AS
 -- ids are fetched afterwards (request_ids_at). Whether the error body's requestId differs
 -- from the line's is read through the 32-bit hashes of both: equal ids always hash alike,
 -- so a difference shown is real, and one is missed only when two different ids share a
--- hash (about 1 in 4 billion). Reads records, not events, for rowid.
+-- hash (about 1 in 4 billion). That holds only if this DuckDB's hash() wrote rid_hash;
+-- otherwise report_request_ids_differ_by_text follows. Reads records, not events, for rowid.
 CREATE OR REPLACE TEMP TABLE report_failures AS
     SELECT 'this' AS week, epoch_us(ts) // 900000000 AS slot, rowid AS row_id,
            ts, method, route, status, org_id, api_key_id, error_type, error_code,
@@ -66,6 +67,15 @@ CREATE OR REPLACE TEMP TABLE report_failures AS
     FROM records
     WHERE kind = 'request' AND ts >= $prev_start AND ts < $start
       AND (status >= 400 OR has_error_body);
+
+-- name: report_request_ids_differ_by_text
+-- When the store's rid_hash values come from another DuckDB's hash() (see rid_hash_probe),
+-- this week's staged failures compare the body's requestId with the line's as text instead.
+UPDATE report_failures f
+SET request_id_differs = r.error_request_id <> r.request_id
+FROM records r
+WHERE f.week = 'this' AND r.rowid = f.row_id
+  AND r.error_request_id IS NOT NULL AND r.request_id IS NOT NULL;
 
 -- name: report_headline
 -- Requests, failures, server errors and orgs affected, this week and the previous one, and

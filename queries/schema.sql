@@ -94,3 +94,21 @@ CREATE OR REPLACE VIEW rejects AS
            r.reject_reason AS reason, r.raw
     FROM records r JOIN sources s USING (source_id)
     WHERE r.kind = 'reject';
+
+-- name: rid_hash_probe
+-- What this DuckDB's hash() gives for a fixed text. rid_hash (the 32-bit hash of the request
+-- id that lookups filter first) is only as good as the hash() that wrote it, and DuckDB does
+-- not promise hash() across versions: the store keeps the probe its hashes were written with.
+SELECT hash('triage rid_hash probe')::VARCHAR;
+
+-- name: stored_rid_hash_probe
+-- The probe of the hash() the store's rid_hash values were written with (no row: unknown).
+SELECT value FROM meta WHERE key = 'rid_hash_probe';
+
+-- name: rehash_request_ids
+-- Write every rid_hash again with this DuckDB's hash(), as ingest writes it.
+UPDATE records SET rid_hash = (hash(request_id) >> 32)::UINTEGER;
+
+-- name: set_rid_hash_probe
+-- Record the probe of the hash() that wrote the store's rid_hash values.
+INSERT OR REPLACE INTO meta VALUES ('rid_hash_probe', $probe);

@@ -106,6 +106,8 @@ def weekly(
     stage_minutes(store, start, end)  # this week per route and minute: counts and incidents
     store.run("report_stage_counts", {"prev_start": prev_start, "start": start, "tz": tz})
     store.run("report_stage_failures", {"start": start, "end": end, "prev_start": prev_start})
+    if not store.rid_hash_ok:
+        store.run("report_request_ids_differ_by_text")
     headline = {r["week"]: r for r in store.rows("report_headline")}
     this, prev = headline["this"], headline["prev"]
     baseline_ok = prev["hours_with_data"] >= BASELINE_MIN_SHARE * prev_hours

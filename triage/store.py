@@ -44,6 +44,9 @@ class Store:
     # A writer keeps the process umask at 077 while open, so that the files DuckDB creates
     # later (the write-ahead log) are as private as the store; close() lets go of it.
     private_files: bool = False
+    # Whether rid_hash was written by this DuckDB's hash(). A writer makes it so when it
+    # opens the store; a reader of a store hashed by another DuckDB compares ids as text.
+    rid_hash_ok: bool = True
 
     def run(self, name: str, params: dict | None = None) -> duckdb.DuckDBPyConnection:
         """Run a named query from queries/ with $params bound, never pasted."""
@@ -167,9 +170,33 @@ def open_store(path: Path | str | None = None, *, read_only: bool = False) -> St
         if version is None:
             store.close()
             raise StoreError(f"{path} is not a triage store; run 'triage ingest' with it first")
+        if version < SCHEMA_VERSION:  # a reader cannot migrate it, and its queries need to
+            store.close()
+            raise StoreError(
+                f"{path} was made by an older triage (schema version {version}); run "
+                f"'triage --db {path} ingest' with any of its log files once to upgrade it "
+                "(nothing is read twice)"
+            )
     else:
         _migrate(store, version)
+    _check_rid_hash(store, writable=not read_only)
     return store
+
+
+def _check_rid_hash(store: Store, *, writable: bool) -> None:
+    """rid_hash values are comparable with this DuckDB's hash() only if it wrote them: after
+    a DuckDB upgrade a writer hashes the ids again (once), a reader falls back to text."""
+    probe = store.one("rid_hash_probe")[0]
+    stored = store.one("stored_rid_hash_probe")
+    if stored is not None and stored[0] == probe:
+        return
+    if not writable:
+        store.rid_hash_ok = False
+        return
+    store.con.begin()
+    store.run("rehash_request_ids")
+    store.run("set_rid_hash_probe", {"probe": probe})
+    store.con.commit()
 
 
 def _schema_version(store: Store) -> int | None:

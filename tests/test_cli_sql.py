@@ -5,6 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -132,3 +136,19 @@ def test_sql_masks_secrets_unless_raw_is_asked_for(sample_db, manifest):
         if s["value"].startswith("scl_live_")
     )
     assert b"unmasked" in raw.stderr
+
+
+def test_ctrl_c_inside_a_running_statement_is_exit_130(sample_db):
+    """DuckDB answers a Ctrl-C inside a statement with its own error ('Query interrupted');
+    that is an interrupt, not a failed query, and never a traceback."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "triage", "--db", str(sample_db), "sql",
+         "SELECT sum(x) FROM range(100000000000) t(x)"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    time.sleep(1.5)  # long past start-up: the statement is running
+    assert proc.poll() is None, "the statement ended before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert b"Traceback" not in err and b"Error" not in err, err

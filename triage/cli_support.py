@@ -10,6 +10,7 @@ import functools
 import os
 import signal
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -165,14 +166,23 @@ def write_text(text: str, output: Path | None) -> None:
             fh.write(text)
         os.replace(tmp, output)
     except BaseException:
-        os.unlink(tmp)
+        with contextlib.suppress(FileNotFoundError):  # a Ctrl-C just after the rename
+            os.unlink(tmp)
         raise
     click.echo(f"wrote {output}", err=True)
 
 
 @contextlib.contextmanager
 def interrupts_held():
-    """Hold a Ctrl-C back until the block is done, then raise it (main thread only)."""
+    """Hold a Ctrl-C back until the block is done, then raise it. Only where Ctrl-C raises
+    KeyboardInterrupt to begin with: the main thread, with Python's own handler (not when
+    SIGINT is ignored, as under nohup, or handled by someone else)."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
     received: list = []
     previous = signal.signal(signal.SIGINT, lambda *_: received.append(True))
     try:

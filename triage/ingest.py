@@ -308,15 +308,7 @@ def _commit_new_lines(
         else:
             source_id = store.one("insert_source", _source_row(opened, head, reader, 0))[0]
         result.source_id = source_id
-        try:
-            store.run("ingest_lines", {**params, "source_id": source_id})
-        except duckdb.InterruptException:
-            raise KeyboardInterrupt from None
-        except RuntimeError as exc:
-            # SIGINT inside a running DuckDB statement surfaces as 'Query interrupted'
-            if "interrupted" in str(exc).lower():
-                raise KeyboardInterrupt from None
-            raise
+        store.run("ingest_lines", {**params, "source_id": source_id})  # Ctrl-C: see interruptible
         if reader.interrupted:
             raise KeyboardInterrupt
         if reader.error:

@@ -136,9 +136,12 @@ def run_adhoc(store, statement: str) -> list[dict]:
     """Run the user's own SQL on a read-only connection (the one place SQL text comes in)."""
     import duckdb
 
+    from triage.store import interruptible
+
     store.register_catalog()
     try:
-        cur = store.con.execute(statement)
+        with interruptible():
+            cur = store.con.execute(statement)
     except duckdb.Error as exc:
         text = str(exc).strip().splitlines()[0]
         if "read-only" in text or "read only" in text:
@@ -149,4 +152,5 @@ def run_adhoc(store, statement: str) -> list[dict]:
         raise QueryFileError(f"the SQL failed: {text}") from None
     if cur.description is None:
         return []
-    return rows_of(cur)
+    with interruptible():
+        return rows_of(cur)

@@ -6,6 +6,7 @@ hands DuckDB Arrow data; DuckDB itself never opens a path a log line could name.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
@@ -35,6 +36,20 @@ def default_store_path() -> Path:
     return Path(base) / "triage" / "triage.duckdb"
 
 
+@contextlib.contextmanager
+def interruptible():
+    """A Ctrl-C inside a running DuckDB statement comes back as DuckDB's own error ('Query
+    interrupted'); make it the KeyboardInterrupt it was, so that it ends as exit 130."""
+    try:
+        yield
+    except duckdb.InterruptException:
+        raise KeyboardInterrupt from None
+    except RuntimeError as exc:
+        if "interrupted" in str(exc).lower():
+            raise KeyboardInterrupt from None
+        raise
+
+
 @dataclass
 class Store:
     path: Path
@@ -53,15 +68,20 @@ class Store:
         q = sql.get(name)
         if self.on_sql:
             self.on_sql(q, params or {})
-        return self.con.execute(q.sql, params or {})
+        with interruptible():
+            return self.con.execute(q.sql, params or {})
 
     def rows(self, name: str, params: dict | None = None) -> list[dict]:
         """A named query's rows as dicts keyed by column name."""
-        return sql.rows_of(self.run(name, params))
+        cur = self.run(name, params)
+        with interruptible():
+            return sql.rows_of(cur)
 
     def one(self, name: str, params: dict | None = None) -> tuple | None:
         """The first row of a named query (the result is read to its end, as DuckDB wants)."""
-        rows = self.run(name, params).fetchall()
+        cur = self.run(name, params)
+        with interruptible():
+            rows = cur.fetchall()
         return rows[0] if rows else None
 
     def request_ids_at(self, row_ids: list[int]) -> dict[int, str]:

@@ -28,7 +28,7 @@ WITH shapes AS (
                AND try_cast(error_request_id AS UUID) IS NULL AS body_id_not_uuid,
            coalesce(request_id_differs, false) AS body_id_differs,
            count(*) AS n, min(ts) AS first_seen, max(ts) AS last_seen,
-           max({'ts': ts, 'row_id': row_id}, $examples) AS latest
+           max({'ts': ts, 'row_id': row_id}, greatest($examples, 1)) AS latest
     FROM contract_input
     GROUP BY ALL
 ), checked AS (

@@ -4,6 +4,10 @@
 -- re-ordering (about a third off staging the failures).
 SET preserve_insertion_order = false;
 
+-- name: report_ordered_again
+-- Back to DuckDB's default once the report is staged: the connection may run other queries.
+RESET preserve_insertion_order;
+
 -- name: most_common_macro
 -- most_common(x): the most frequent non-NULL value of x in a group, ties going to the
 -- smallest value. DuckDB's mode() breaks ties arbitrarily, and the report must come out the
@@ -179,7 +183,7 @@ GROUP BY ALL ORDER BY lines DESC, reason;
 -- name: report_contract_input
 -- This week's staged failures as the contract check's input (see contract_failures), so the
 -- report's contract section does not scan the store again.
-CREATE OR REPLACE TEMP VIEW contract_input AS
+CREATE OR REPLACE TEMP TABLE contract_input AS
     SELECT row_id, ts, status, has_error_body, error_type, error_code, error_status,
            error_request_id, request_id_differs
     FROM report_failures WHERE week = 'this';

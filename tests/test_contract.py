@@ -77,3 +77,15 @@ def test_contract_sees_the_planted_inconsistencies(sample_ingest, manifest):
     flagged = {rid for r in json.loads(result.stdout) for rid in r["examples"]}
     planted = {case["request_id"] for case in manifest["doc_inconsistencies"]}
     assert planted <= flagged
+
+
+def test_zero_examples_gives_empty_lists_and_a_negative_count_is_refused(sample_ingest):
+    db = str(sample_ingest[0])
+    none = CliRunner().invoke(
+        triage_cli, ["--db", db, "contract", "--examples", "0", "--format", "json"]
+    )
+    assert none.exit_code == 0, none.output
+    rows = json.loads(none.stdout)
+    assert rows and all(r["examples"] == [] for r in rows)
+    negative = CliRunner().invoke(triage_cli, ["--db", db, "contract", "--examples", "-1"])
+    assert negative.exit_code == 2

@@ -353,14 +353,15 @@ def test_charts_drawn_by_the_worker_are_the_charts_drawn_in_process(sample_store
     assert render_report(data, "html", figures=figures) == render_report(data, "html")
 
 
+@pytest.mark.parametrize("python", ["", "no-such-python"], ids=["none", "missing"])
 def test_with_no_interpreter_to_start_the_charts_are_drawn_in_process(
-    sample_store, monkeypatch, tmp_path
+    sample_store, monkeypatch, tmp_path, python
 ):
     from triage.charts import ChartWorker
     from triage.render import render_report
     from triage.report import weekly
 
-    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
+    monkeypatch.setattr(sys, "executable", str(tmp_path / python) if python else "")
     with ChartWorker() as worker:
         data = weekly(sample_store, (2026, 46), on_charts=worker.draw)
         assert worker.svgs() is None
@@ -432,3 +433,72 @@ def test_a_ctrl_c_during_a_held_block_is_raised_when_it_ends():
         finished = True
     assert finished
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_half_hour_clock_change_keeps_every_local_hour(tmp_path):
+    """Lord Howe Island moves its clocks by half an hour: on 2026-10-04 02:00 becomes 02:30,
+    so local 02:xx still exists for half an hour. A line every quarter hour of real time
+    leaves no hour of the week without data."""
+    lines = []
+    first = datetime(2026, 9, 27, 12, tzinfo=UTC)  # before W40 starts in Lord Howe
+    for q in range(4 * 24 * 8):
+        ts = first + timedelta(minutes=15 * q, seconds=1)
+        lines.append(
+            {
+                "timestamp": ts.isoformat().replace("+00:00", "Z"),
+                "requestId": f"q{q}",
+                "method": "GET",
+                "path": "/v1/incidents",
+                "statusCode": 200,
+            }
+        )
+    db = tmp_path / "s.duckdb"
+    assert run_triage("--db", db, "ingest", write_lines(tmp_path / "w.log", lines)).returncode == 0
+    dq = report(db, "--week", "2026-W40", "--tz", "Australia/Lord_Howe")["data_quality"]
+    assert (dq["hours_in_week"], dq["hours_without_data"], dq["gaps"]) == (168, 0, [])
+
+
+def test_held_interrupts_leave_other_threads_and_ignored_ctrl_c_alone():
+    import threading
+
+    from triage.cli_support import interrupts_held
+
+    errors = []
+
+    def in_a_thread():
+        try:
+            with interrupts_held():
+                pass
+        except Exception as exc:  # signal.signal would raise ValueError off the main thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=in_a_thread)
+    thread.start()
+    thread.join()
+    assert errors == []
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with interrupts_held():
+            os.kill(os.getpid(), signal.SIGINT)  # ignored before, ignored still
+            time.sleep(0.05)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_one_connection_can_check_the_contract_and_build_reports_in_any_order(tmp_path):
+    from triage.contract import check_contract
+    from triage.ingest import ingest_paths
+    from triage.report import weekly
+    from triage.store import open_store
+
+    with open_store(tmp_path / "s.duckdb") as store:
+        ingest_paths(store, [str(SAMPLE_LOGS)])
+        first = check_contract(store)
+        week = weekly(store, (2026, 46))
+        assert check_contract(store) == first
+        assert weekly(store, (2026, 46)) == week
+        # the report's staging setting does not outlive it
+        assert store.con.execute(
+            "SELECT current_setting('preserve_insertion_order')"
+        ).fetchall() == [(True,)]

@@ -6,14 +6,14 @@ SVG is produced from our own numbers and labels, never raw log text.
 
 vl-convert's engine takes ~0.4 s to start and holds the GIL while it does, so a thread
 cannot overlap that with the report's queries. ChartWorker starts it in a child process
-(`python -m triage.charts`) before the queries run; the specs go in on stdin once they are
+(running main() below) before the queries run; the specs go in on stdin once they are
 ready and the SVGs come back on stdout.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import re
 import subprocess
 import sys
@@ -166,20 +166,20 @@ class ChartWorker:
     def __init__(self) -> None:
         import triage
 
-        # -P: never import a `triage` that happens to sit in the working directory; the
-        # child imports the very package this process runs.
+        self._proc = None
+        if not sys.executable or getattr(sys, "frozen", False):
+            return  # no Python to start (embedded or frozen): svgs() gives None
+        # -P keeps a `triage` in the working directory out; the package this process runs
+        # is appended to the child's path, after the standard library and site-packages.
         root = str(Path(triage.__file__).resolve().parent.parent)
-        path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
-        try:
+        code = f"import sys; sys.path.append({root!r}); from triage.charts import main; main()"
+        with contextlib.suppress(OSError):  # cannot start it: svgs() gives None
             self._proc = subprocess.Popen(
-                [sys.executable, "-P", "-m", "triage.charts"],
+                [sys.executable, "-P", "-c", code],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                env={**os.environ, "PYTHONPATH": path},
             )
-        except OSError:  # no interpreter to start (embedded Python): svgs() gives None
-            self._proc = None
 
     def draw(self, report: dict) -> None:
         """Hand the report's charted sections over; the child draws them from now on."""

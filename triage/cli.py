@@ -234,7 +234,13 @@ def info(obj: Context, fmt: str) -> None:
 @click.option("--type", "type_", help="Only this error type.")
 @click.option("--code", help="Only this error code.")
 @click.option("--explain", is_flag=True, help="Add the documented meaning of each code.")
-@click.option("--examples", default=3, show_default=True, help="Example request ids per row.")
+@click.option(
+    "--examples",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="Example request ids per row.",
+)
 @click.option("--limit", default=50, show_default=True, help="At most this many rows.")
 @output_options
 @pass_context
@@ -274,7 +280,13 @@ def errors(
 
 @cli.command()
 @time_options
-@click.option("--examples", default=3, show_default=True, help="Example request ids per row.")
+@click.option(
+    "--examples",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="Example request ids per row.",
+)
 @output_options
 @pass_context
 def contract(obj: Context, since, until, tz, examples, fmt, output, show_sql) -> None:

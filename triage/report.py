@@ -49,10 +49,17 @@ def parse_week(text: str) -> tuple[int, int]:
 
 
 def local_hours(start: dt.datetime, end: dt.datetime, tz: str) -> list[dt.datetime]:
-    """Each real hour from start to end as the local time it begins at. A week holds 168,
-    or 167 / 169 when the clocks change; the hour the clocks go back appears twice."""
-    count = int((end - start).total_seconds() // 3600)
-    return [(start + dt.timedelta(hours=i)).astimezone(zone(tz)) for i in range(count)]
+    """The local hours from start to end, in order, each as the local time it first begins
+    at. Walked in real time by quarter hours, as the queries count (every offset and every
+    clock change is a whole number of them): a week holds 168 hours, or 167 when the clocks
+    go forward an hour; the hour the clocks go back happens twice but is one hour here."""
+    hours: dict[tuple[str, int], dt.datetime] = {}
+    at = start
+    while at < end:
+        local = at.astimezone(zone(tz))
+        hours.setdefault(hour_key(local), local)
+        at += dt.timedelta(minutes=15)
+    return list(hours.values())
 
 
 def hour_key(at: dt.datetime) -> tuple[str, int]:
@@ -100,14 +107,17 @@ def weekly(
         dt.date.fromisocalendar(year, number, 1) - dt.timedelta(7)
     ).isocalendar()
     prev_start = week_bounds(prev_year, prev_number, tz)[0]
-    prev_hours = len({hour_key(h) for h in local_hours(prev_start, start, tz)})
-    store.run("report_unordered_staging")
+    prev_hours = len(local_hours(prev_start, start, tz))
     store.run("most_common_macro")
-    stage_minutes(store, start, end)  # this week per route and minute: counts and incidents
-    store.run("report_stage_counts", {"prev_start": prev_start, "start": start, "tz": tz})
-    store.run("report_stage_failures", {"start": start, "end": end, "prev_start": prev_start})
-    if not store.rid_hash_ok:
-        store.run("report_request_ids_differ_by_text")
+    store.run("report_unordered_staging")
+    try:
+        stage_minutes(store, start, end)  # this week per route and minute: counts, incidents
+        store.run("report_stage_counts", {"prev_start": prev_start, "start": start, "tz": tz})
+        store.run("report_stage_failures", {"start": start, "end": end, "prev_start": prev_start})
+        if not store.rid_hash_ok:
+            store.run("report_request_ids_differ_by_text")
+    finally:
+        store.run("report_ordered_again")
     headline = {r["week"]: r for r in store.rows("report_headline")}
     this, prev = headline["this"], headline["prev"]
     baseline_ok = prev["hours_with_data"] >= BASELINE_MIN_SHARE * prev_hours
@@ -282,7 +292,6 @@ def _data_quality(store: Store, report: dict, start, end, tz: str) -> dict:
             run = None
     if run is not None:
         gaps.append({"from": run, "to": end.astimezone(zone(tz))})
-    week = {hour_key(at) for at in hours}
     files = store.rows("report_data_quality", {"start": start, "end": end})
     return {
         "files": [
@@ -293,8 +302,8 @@ def _data_quality(store: Store, report: dict, start, end, tz: str) -> dict:
             r["reason"]: r["lines"]
             for r in store.rows("report_rejects", {"start": start, "end": end})
         },
-        "hours_in_week": len(week),
-        "hours_without_data": len(week - seen),
+        "hours_in_week": len(hours),
+        "hours_without_data": sum(1 for at in hours if hour_key(at) not in seen),
         "gaps": gaps,
         "tz": tz,
         "store": str(store.path),

@@ -42,6 +42,23 @@ def in_week(r, week):
     return week[0] <= r.ts < week[1]
 
 
+def store_of_requests(tmp_path, instants, status=lambda at: 200):
+    """A store ingested from one log line per instant: a GET with the given status."""
+    lines = [
+        {
+            "timestamp": at.isoformat().replace("+00:00", "Z"),
+            "requestId": f"r{i}",
+            "method": "GET",
+            "path": "/v1/incidents",
+            "statusCode": status(at),
+        }
+        for i, at in enumerate(instants)
+    ]
+    db = tmp_path / "s.duckdb"
+    assert run_triage("--db", db, "ingest", write_lines(tmp_path / "w.log", lines)).returncode == 0
+    return db
+
+
 def test_markdown_and_json_match_their_golden_files(sample_ingest):
     db = sample_ingest[0]
     check_golden("report-2026-W46.md", report_text(db, "--week", "2026-W46", fmt="md"))
@@ -159,22 +176,12 @@ def test_an_empty_week_is_reported_as_missing_data(sample_ingest):
 
 
 def test_a_week_with_a_gap_lists_the_hours_without_data(tmp_path):
-    lines = []
     start = datetime(2026, 11, 16, tzinfo=UTC)  # Monday of 2026-W47
-    for h in list(range(0, 30)) + list(range(40, 168)):  # no data from hour 30 to 39
-        ts = (start + timedelta(hours=h, minutes=5)).isoformat().replace("+00:00", "Z")
-        lines.append(
-            {
-                "timestamp": ts,
-                "requestId": f"r{h}",
-                "method": "GET",
-                "path": "/v1/incidents",
-                "statusCode": 500 if h % 24 == 3 else 200,
-            }
-        )
-    log = write_lines(tmp_path / "week.log", lines)
-    db = tmp_path / "s.duckdb"
-    assert run_triage("--db", db, "ingest", log).returncode == 0
+    db = store_of_requests(
+        tmp_path,
+        [start + timedelta(hours=h, minutes=5) for h in [*range(30), *range(40, 168)]],
+        status=lambda at: 500 if at.hour == 3 else 200,  # no data from hour 30 to 39
+    )
     data = report(db, "--week", "2026-W47")
     dq = data["data_quality"]
     assert dq["hours_without_data"] == 10
@@ -193,21 +200,11 @@ def test_a_week_with_a_gap_lists_the_hours_without_data(tmp_path):
 def test_weeks_around_a_clock_change_are_whole_weeks_of_local_time(tmp_path, week, hours, previous):
     """In Europe/Berlin a week can last 167 or 169 hours. A line every hour of real time, so
     each week (and the one before it) holds exactly as many requests as it has hours."""
-    lines = []
-    for first in (datetime(2026, 3, 15, tzinfo=UTC), datetime(2026, 10, 11, tzinfo=UTC)):
-        for h in range(24 * 7 * 4):
-            ts = first + timedelta(hours=h, minutes=30)
-            lines.append(
-                {
-                    "timestamp": ts.isoformat().replace("+00:00", "Z"),
-                    "requestId": f"r{ts:%m%d%H}",
-                    "method": "GET",
-                    "path": "/v1/incidents",
-                    "statusCode": 200,
-                }
-            )
-    db = tmp_path / "s.duckdb"
-    assert run_triage("--db", db, "ingest", write_lines(tmp_path / "w.log", lines)).returncode == 0
+    firsts = (datetime(2026, 3, 15, tzinfo=UTC), datetime(2026, 10, 11, tzinfo=UTC))
+    db = store_of_requests(
+        tmp_path,
+        [first + timedelta(hours=h, minutes=30) for first in firsts for h in range(24 * 7 * 4)],
+    )
     data = report(db, "--week", week, "--tz", "Europe/Berlin")
     assert data["headline"]["requests"]["value"] == hours
     assert data["headline"]["requests"]["previous"] == previous
@@ -439,21 +436,10 @@ def test_a_half_hour_clock_change_keeps_every_local_hour(tmp_path):
     """Lord Howe Island moves its clocks by half an hour: on 2026-10-04 02:00 becomes 02:30,
     so local 02:xx still exists for half an hour. A line every quarter hour of real time
     leaves no hour of the week without data."""
-    lines = []
     first = datetime(2026, 9, 27, 12, tzinfo=UTC)  # before W40 starts in Lord Howe
-    for q in range(4 * 24 * 8):
-        ts = first + timedelta(minutes=15 * q, seconds=1)
-        lines.append(
-            {
-                "timestamp": ts.isoformat().replace("+00:00", "Z"),
-                "requestId": f"q{q}",
-                "method": "GET",
-                "path": "/v1/incidents",
-                "statusCode": 200,
-            }
-        )
-    db = tmp_path / "s.duckdb"
-    assert run_triage("--db", db, "ingest", write_lines(tmp_path / "w.log", lines)).returncode == 0
+    db = store_of_requests(
+        tmp_path, [first + timedelta(minutes=15 * q, seconds=1) for q in range(4 * 24 * 8)]
+    )
     dq = report(db, "--week", "2026-W40", "--tz", "Australia/Lord_Howe")["data_quality"]
     assert (dq["hours_in_week"], dq["hours_without_data"], dq["gaps"]) == (168, 0, [])
 

@@ -228,7 +228,3 @@ def main() -> None:
         json.dump({name: to_svg(spec) for name, spec in specs.items()}, sys.stdout)
     except KeyboardInterrupt:  # the parent was interrupted too and is cleaning up
         sys.exit(130)
-
-
-if __name__ == "__main__":
-    main()

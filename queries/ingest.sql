@@ -24,6 +24,9 @@ CREATE OR REPLACE TEMP MACRO parse_record(doc) AS try(json_transform(doc, '{
     "request": "JSON", "response": "JSON", "org": "JSON"
 }'));
 
+-- A value that is there: an empty or blank text is no value (the next candidate is taken).
+CREATE OR REPLACE TEMP MACRO present(t) AS nullif(trim(t), '');
+
 -- The nested request / response / org objects of the nested shapes.
 CREATE OR REPLACE TEMP MACRO parse_nested(doc) AS CASE WHEN json_type(doc) = 'OBJECT' THEN
     json_transform(doc, '{
@@ -36,16 +39,44 @@ CREATE OR REPLACE TEMP MACRO parse_nested(doc) AS CASE WHEN json_type(doc) = 'OB
         "body": "JSON"
     }') END;
 
--- A container wrapper: a line with no request fields of its own whose `log` or `message`
--- string holds a JSON object (the record, which inner_doc_of returns).
-CREATE OR REPLACE TEMP MACRO is_bare_wrapper(o) AS
-    (starts_with(ltrim(o.log), '{') OR starts_with(ltrim(o.message), '{'))
-    AND o.requestId IS NULL AND o.request_id IS NULL AND o.req_id IS NULL
-    AND o.method IS NULL AND o.statusCode IS NULL AND o.status IS NULL AND o.request IS NULL;
-CREATE OR REPLACE TEMP MACRO inner_doc_of(o) AS CASE
-    WHEN starts_with(ltrim(o.log), '{') AND json_valid(o.log) THEN o.log
-    WHEN starts_with(ltrim(o.message), '{') AND json_valid(o.message) THEN o.message
+-- A container wrapper (Docker's and Fluent Bit's `log`, CloudWatch's `message`): a line with
+-- no request fields of its own whose `log` or `message` text is a record. That text looks
+-- like a record when it starts with '{', or with '[' and is JSON or starts like an array of
+-- records ('[{', '[[', '["'): plain text such as "[INFO] started" stays a log message.
+CREATE OR REPLACE TEMP MACRO looks_like_record(t) AS
+    starts_with(ltrim(t), '{')
+    OR (starts_with(ltrim(t), '[') AND (json_valid(t) OR regexp_matches(t, '^\s*\[\s*[\[{"]')));
+CREATE OR REPLACE TEMP MACRO wrapped_text(o) AS CASE
+    WHEN o.requestId IS NULL AND o.request_id IS NULL AND o.req_id IS NULL
+         AND o.method IS NULL AND o.statusCode IS NULL AND o.status IS NULL AND o.request IS NULL
+    THEN CASE WHEN looks_like_record(o.log) THEN o.log
+              WHEN looks_like_record(o.message) THEN o.message END
 END;
+-- The record a wrapper holds, when its text is a JSON object (else the line is rejected as
+-- the same text would be at top level: invalid_json or not_an_object).
+CREATE OR REPLACE TEMP MACRO json_object_text(t) AS
+    CASE WHEN json_valid(t) THEN CASE WHEN json_type(t) = 'OBJECT' THEN t END END;
+CREATE OR REPLACE TEMP MACRO json_reject_reason(t) AS
+    CASE WHEN json_valid(t) THEN 'not_an_object' ELSE 'invalid_json' END;
+
+-- A line that is not valid UTF-8, repaired as Loki does: every byte that is not part of a
+-- valid UTF-8 sequence becomes U+FFFD. It works on the bytes' escaped text form (BLOB to
+-- VARCHAR), where every byte outside printable ASCII reads \xNN and a backslash itself
+-- \x5C: the valid 4-, 3- and 2-byte sequences are marked (\x to \y), every other high byte
+-- is replaced by EF BF BD, the marks are undone and the text is cast back to bytes. Should
+-- DuckDB still refuse the result (an overlong form or a surrogate passes the marking),
+-- every high byte is replaced instead. NULL only when neither can be decoded.
+CREATE OR REPLACE TEMP MACRO marked_utf8(e) AS
+    regexp_replace(regexp_replace(regexp_replace(e,
+        '\\x(F[0-4])\\x([89AB][0-9A-F])\\x([89AB][0-9A-F])\\x([89AB][0-9A-F])',
+        '\\y\1\\y\2\\y\3\\y\4', 'g'),
+        '\\x(E[0-9A-F])\\x([89AB][0-9A-F])\\x([89AB][0-9A-F])', '\\y\1\\y\2\\y\3', 'g'),
+        '\\x(C[2-9A-F]|D[0-9A-F])\\x([89AB][0-9A-F])', '\\y\1\\y\2', 'g');
+CREATE OR REPLACE TEMP MACRO high_bytes_replaced(e) AS
+    regexp_replace(e, '\\x[89A-F][0-9A-F]', '\\xEF\\xBF\\xBD', 'g');
+CREATE OR REPLACE TEMP MACRO repair_utf8(b) AS coalesce(
+    try(decode(replace(high_bytes_replaced(marked_utf8(b::VARCHAR)), '\y', '\x')::BLOB)),
+    try(decode(high_bytes_replaced(b::VARCHAR)::BLOB)));
 
 -- An error body is an object, or a JSON string holding one (response_body as text).
 CREATE OR REPLACE TEMP MACRO as_object(j) AS CASE
@@ -62,7 +93,9 @@ CREATE OR REPLACE TEMP MACRO parse_error_body(j) AS CASE WHEN j IS NOT NULL THEN
 
 -- Timestamps: ISO-8601 with or without a zone (naive means UTC: the session runs in UTC), or
 -- epoch seconds / milliseconds / microseconds / nanoseconds told apart by magnitude.
--- A value out of range, or infinity, is no time at all (the line becomes a bad_timestamp).
+-- Eight or fourteen digits are a basic ISO date or date-time (20261110, 20261110143000)
+-- where they read as one, not seconds in 1970. A value out of range, or infinity, is no
+-- time at all (the line becomes a bad_timestamp).
 CREATE OR REPLACE TEMP MACRO epoch_ts(t) AS try(CASE
     WHEN abs(t::DOUBLE) >= 1e17 THEN to_timestamp(t::DOUBLE / 1e9)
     WHEN abs(t::DOUBLE) >= 1e14 THEN to_timestamp(t::DOUBLE / 1e6)
@@ -71,8 +104,12 @@ CREATE OR REPLACE TEMP MACRO epoch_ts(t) AS try(CASE
 END);
 CREATE OR REPLACE TEMP MACRO finite_ts(v) AS CASE WHEN isfinite(v) THEN v END;
 CREATE OR REPLACE TEMP MACRO finite_or_null(x) AS CASE WHEN isfinite(x) THEN x END;
+CREATE OR REPLACE TEMP MACRO basic_iso_ts(t) AS CASE
+    WHEN length(t) = 8 THEN try_strptime(t, '%Y%m%d')
+    WHEN length(t) = 14 THEN try_strptime(t, '%Y%m%d%H%M%S')
+END::TIMESTAMPTZ;
 CREATE OR REPLACE TEMP MACRO parse_ts(t) AS finite_ts(CASE
-    WHEN regexp_full_match(t, '-?[0-9]+(\.[0-9]+)?') THEN epoch_ts(t)
+    WHEN regexp_full_match(t, '-?[0-9]+(\.[0-9]+)?') THEN coalesce(basic_iso_ts(t), epoch_ts(t))
     ELSE try_cast(t AS TIMESTAMPTZ)
 END);
 
@@ -99,29 +136,34 @@ END;
 -- name: ingest_lines
 -- Parse, normalise and classify every line of the Arrow stream registered as `lines_in`
 -- (text VARCHAR or, for blocks that are not UTF-8, raw BLOB; line_no; byte_offset) and
--- append one row per non-blank line to
--- `records`: an event, or a reject with its reason. Blank and whitespace-only lines are
--- dropped here and counted by the caller. $m_* / $rx_* are a mapping file's rules (NULL
--- without one). Each line's JSON is parsed once; nested parts are parsed only where present.
-INSERT INTO records
+-- append one row per non-blank line to `records`: an event, or a reject with its reason.
+-- Blank and whitespace-only lines are dropped here (the reader counts them). $m_* / $rx_*
+-- are a mapping file's rules (NULL without one). Each line's JSON is parsed once; nested
+-- parts are parsed only where present.
+INSERT INTO records BY NAME
 WITH decoded AS (
     SELECT line_no, byte_offset, raw, coalesce(strlen(text), octet_length(raw)) AS n_bytes,
-           coalesce(text, try(decode(raw))) AS body  -- NULL when the bytes are not UTF-8
+           coalesce(text, try(decode(raw))) AS clean  -- NULL when the bytes are not UTF-8
     FROM lines_in
 ), nonblank AS (
     SELECT * FROM decoded
     WHERE CASE WHEN n_bytes = 0 THEN false
-               WHEN body IS NULL OR starts_with(body, '{') THEN true
-               ELSE trim(body, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)) <> '' END
+               WHEN clean IS NULL OR starts_with(clean, '{') THEN true
+               ELSE trim(clean, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)) <> '' END
+), repaired AS (
+    -- a bad byte is not a lost request: invalid bytes become U+FFFD, the line is kept
+    SELECT *, clean IS NULL AS was_repaired,
+           CASE WHEN clean IS NOT NULL THEN clean
+                WHEN n_bytes <= $max_line_bytes THEN repair_utf8(raw) END AS body
+    FROM nonblank
 ), parsed AS (
     SELECT *, CASE WHEN n_bytes <= $max_line_bytes THEN parse_record(body) END AS outer_rec
-    FROM nonblank
+    FROM repaired
 ), unwrapped AS (
-    -- Container wrappers (Docker's and Fluent Bit's `log`, CloudWatch's `message`): when a
-    -- line has no request fields of its own and its log or message string holds a JSON
-    -- object, the record is that object. The wrapper's own time, service, level and message
-    -- fill in what the record leaves out.
-    SELECT *, CASE WHEN is_bare_wrapper(outer_rec) THEN inner_doc_of(outer_rec) END AS inner_doc
+    -- A container wrapper's record is the object in its text; the wrapper's own time,
+    -- service, level and message fill in what the record leaves out.
+    SELECT *, wrapped_text(outer_rec) AS wrapped,
+           json_object_text(wrapped_text(outer_rec)) AS inner_doc
     FROM parsed
 ), reparsed AS (
     SELECT *, coalesce(inner_doc, body) AS doc,
@@ -140,8 +182,9 @@ WITH decoded AS (
 ), fields AS (
     SELECT *,
         coalesce(mapped(doc, $m_timestamp, $rx_timestamp),
-                 r.timestamp, r."@timestamp", r.time, r.ts,
-                 outer_rec.timestamp, outer_rec."@timestamp", outer_rec.time, outer_rec.ts) AS ts_text,
+                 present(r.timestamp), present(r."@timestamp"), present(r.time), present(r.ts),
+                 present(outer_rec.timestamp), present(outer_rec."@timestamp"),
+                 present(outer_rec.time), present(outer_rec.ts)) AS ts_text,
         parse_error_body(coalesce(
             as_object(r.error), as_object(resp.body), as_object(r.response_body),
             -- a `body` holding the error: looked for only on failures that have none of the above
@@ -150,23 +193,32 @@ WITH decoded AS (
                  THEN as_object(json_extract(doc, '$.body')) END)) AS err
     FROM statused
 ), flat_errors AS (
-    -- flattened error fields (errorType / error_code ...), read only where there is no error
-    -- body: on failed requests and on trace lines (which may name the code they hit)
+    -- flattened error fields (errorType / error_code ...) where there is no error body, on
+    -- any line: a 2xx that names an error is a finding too. Only lines that mention "rror"
+    -- at all are searched, so a plain success pays one substring scan.
     SELECT *,
-        CASE WHEN r IS NOT NULL AND err IS NULL
-                  AND (status >= 400 OR (status IS NULL AND r.method IS NULL))
+        CASE WHEN r IS NOT NULL AND err IS NULL AND contains(doc, 'rror')
              THEN json_extract_string(doc, ['$.errorType', '$.error_type', '$.errorCode',
                                             '$.error_code', '$.errorMessage', '$.error_message'])
         END AS flat
     FROM fields
+), flat_named AS (
+    -- an empty flattened type is no type; an empty code counts only beside a type
+    -- (validation_error may have an empty code), so `"error_code": ""` alone is no error
+    SELECT *, present(coalesce(flat[1], flat[2])) AS flat_type,
+           CASE WHEN present(coalesce(flat[1], flat[2])) IS NOT NULL THEN coalesce(flat[3], flat[4])
+                ELSE present(coalesce(flat[3], flat[4])) END AS flat_code
+    FROM flat_errors
 ), normalised AS (
     SELECT *,
         CASE WHEN $ts_format IS NOT NULL
              THEN finite_ts(try_strptime(ts_text, $ts_format)::TIMESTAMPTZ)
              ELSE parse_ts(ts_text) END AS ts_value,
-        coalesce(mapped(doc, $m_request_id, $rx_request_id),
-                 r.requestId, r.request_id, r.req_id,
-                 req.id, req.requestId, req.request_id, err.requestId, err.request_id) AS request_id,
+        -- an empty id is no id: the next candidate (the error body's requestId) is used
+        coalesce(present(mapped(doc, $m_request_id, $rx_request_id)),
+                 present(r.requestId), present(r.request_id), present(r.req_id),
+                 present(req.id), present(req.requestId), present(req.request_id),
+                 present(err.requestId), present(err.request_id)) AS request_id,
         coalesce(mapped(doc, $m_service, $rx_service), r.service, outer_rec.service) AS service,
         upper(coalesce(mapped(doc, $m_method, $rx_method), r.method, req.method)) AS method,
         coalesce(mapped(doc, $m_path, $rx_path), r.path, req.path, req.url,
@@ -187,21 +239,25 @@ WITH decoded AS (
         coalesce(r.level, outer_rec.level) AS level,
         coalesce(mapped(doc, $m_message, $rx_message), r.msg, r.message,
                  outer_rec.msg, outer_rec.message, rtrim(outer_rec.log, chr(13) || chr(10))) AS message,
-        coalesce(mapped(doc, $m_error_type, $rx_error_type), err.type, flat[1], flat[2]) AS error_type,
-        coalesce(mapped(doc, $m_error_code, $rx_error_code), err.code, flat[3], flat[4]) AS error_code,
+        coalesce(mapped(doc, $m_error_type, $rx_error_type), err.type, flat_type) AS error_type,
+        coalesce(mapped(doc, $m_error_code, $rx_error_code), err.code, flat_code) AS error_code,
         coalesce(mapped(doc, $m_error_message, $rx_error_message), err.message, flat[5], flat[6],
                  CASE WHEN json_type(r.error) = 'VARCHAR' THEN r.error ->> '$' END) AS error_message
-    FROM flat_errors
+    FROM flat_named
 ), classified AS (
     SELECT *,
         CASE
             WHEN n_bytes > $max_line_bytes THEN 'too_long'
             WHEN body IS NULL THEN 'invalid_utf8'
-            WHEN outer_rec IS NULL OR NOT starts_with(ltrim(body), '{') THEN
-                CASE WHEN json_valid(body) THEN 'not_an_object' ELSE 'invalid_json' END
+            WHEN outer_rec IS NULL OR NOT starts_with(ltrim(body), '{') THEN json_reject_reason(body)
+            -- a wrapper whose record is cut short or not an object hides a lost request
+            WHEN wrapped IS NOT NULL AND inner_doc IS NULL THEN json_reject_reason(wrapped)
             WHEN ts_text IS NULL THEN 'no_timestamp'
             WHEN ts_value IS NULL THEN 'bad_timestamp'
-        END AS reason
+        END AS reason,
+        CASE WHEN err IS NOT NULL THEN 'body'
+             WHEN present(error_type) IS NOT NULL OR present(error_code) IS NOT NULL THEN 'fields'
+             ELSE 'none' END AS error_source
     FROM normalised
 )
 SELECT
@@ -211,6 +267,8 @@ SELECT
          WHEN request_id IS NOT NULL THEN 'trace'
          ELSE 'log' END AS kind,
     reason AS reject_reason,
+    CASE WHEN reason IS NOT NULL AND wrapped IS NOT NULL AND inner_doc IS NULL
+         THEN 'inside a container wrapper' END AS reject_detail,
     -- a rejected line keeps what could be read of it (a request id helps find it)
     ts_value AS ts, request_id, service, method, path_text AS path,
     CASE WHEN route_text IS NULL THEN route_of(path_text)
@@ -221,10 +279,15 @@ SELECT
     error_type, error_code, error_message,
     err.statusCode AS error_status,
     coalesce(err.requestId, err.request_id) AS error_request_id,
-    -- the raw line for everything but plain successes, capped at 64 KiB
+    error_source,
+    -- the one definition of a failure: an HTTP error status, or error information of any kind
+    coalesce(status >= 400, false) OR error_source <> 'none' AS failed,
+    was_repaired AS repaired,
+    -- the raw line for everything but plain successes, capped at 64 KiB; a repaired line
+    -- keeps its original bytes (escaped, \xNN)
     CASE
-        WHEN reason IS NULL AND status < 400 AND err IS NULL AND error_type IS NULL THEN NULL
-        WHEN body IS NULL THEN left(raw[1:65536]::VARCHAR, 65536)
+        WHEN was_repaired OR body IS NULL THEN left(raw[1:65536]::VARCHAR, 65536)
+        WHEN reason IS NULL AND status < 400 AND error_source = 'none' THEN NULL
         WHEN n_bytes <= 65536 THEN body
         ELSE left(body, 65536)
     END AS raw,
@@ -232,8 +295,10 @@ SELECT
 FROM classified;
 
 -- name: ingest_counts
--- What one ingest added from one source: rows by kind and rejects by reason.
-SELECT kind, coalesce(reject_reason, '') AS reason, count(*) AS n
+-- What one ingest added from one source: rows by kind, rejects by reason, and how many of
+-- them were repaired (invalid UTF-8 bytes replaced).
+SELECT kind, coalesce(reject_reason, '') AS reason, count(*) AS n,
+       count(*) FILTER (WHERE repaired) AS repaired
 FROM records
 WHERE source_id = $source_id AND line_no > $after_line
 GROUP BY ALL;

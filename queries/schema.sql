@@ -112,3 +112,31 @@ UPDATE records SET rid_hash = (hash(request_id) >> 32)::UINTEGER;
 -- name: set_rid_hash_probe
 -- Record the probe of the hash() that wrote the store's rid_hash values.
 INSERT OR REPLACE INTO meta VALUES ('rid_hash_probe', $probe);
+
+-- name: migrate_to_v3
+-- Version 3 defines a failure once, at ingest: `failed` is an HTTP error status or error
+-- information of any kind, and `error_source` says where the error's type and code came
+-- from (body: an error object or a JSON string holding one; fields: flattened errorType /
+-- error_code fields; none). `repaired` flags a line whose invalid UTF-8 bytes were replaced
+-- by U+FFFD (its raw bytes are kept); `reject_detail` says more about a rejection (a broken
+-- record inside a container wrapper). Existing rows get the same definitions from what they
+-- hold (older versions kept flattened error fields on failures only).
+ALTER TABLE records ADD COLUMN IF NOT EXISTS reject_detail VARCHAR;
+ALTER TABLE records ADD COLUMN IF NOT EXISTS error_source VARCHAR;
+ALTER TABLE records ADD COLUMN IF NOT EXISTS failed BOOLEAN;
+ALTER TABLE records ADD COLUMN IF NOT EXISTS repaired BOOLEAN;
+UPDATE records SET
+    repaired = false,
+    error_source = CASE
+        WHEN has_error_body THEN 'body'
+        WHEN nullif(trim(error_type), '') IS NOT NULL OR nullif(trim(error_code), '') IS NOT NULL
+            THEN 'fields'
+        ELSE 'none' END;
+UPDATE records SET failed = coalesce(status >= 400, false) OR error_source <> 'none';
+CREATE OR REPLACE VIEW events AS
+    SELECT * EXCLUDE (reject_reason, reject_detail) FROM records WHERE kind <> 'reject';
+CREATE OR REPLACE VIEW rejects AS
+    SELECT r.source_id, s.path AS source_path, r.line_no, r.byte_offset,
+           r.reject_reason AS reason, r.reject_detail AS detail, r.repaired, r.raw
+    FROM records r JOIN sources s USING (source_id)
+    WHERE r.kind = 'reject';

@@ -157,13 +157,23 @@ def test_04_last_line_without_newline_in_a_finished_file(store, tmp_path, db_pat
 # 5-10: encodings and odd bytes ----------------------------------------------------------------
 
 
-def test_05_invalid_utf8(store, tmp_path):
+def test_05_invalid_utf8_is_repaired_not_lost(store, tmp_path):
     bad = b'{"timestamp": "2026-11-16T10:00:01Z", "requestId": "r1", "msg": "caf\xe9 \xff"}'
     f = write_lines(tmp_path / "a.log", [log_line(0), bad, log_line(2)])
-    accounted(ingest(store, f), lines=3, events=2, rejected=1)
-    assert rejects(store) == [(2, "invalid_utf8")]
-    (raw,) = one(store, "SELECT raw FROM rejects")
-    assert raw is not None and "caf" in raw
+    d = accounted(ingest(store, f), lines=3, events=3)
+    assert d["repaired"] == 1
+    assert rejects(store) == []
+    assert event_ids(store) == ["r0", "r1", "r2"]
+    msg, raw, repaired = one(store, "SELECT message, raw, repaired FROM events WHERE line_no = 2")
+    assert msg == "caf\N{REPLACEMENT CHARACTER} \N{REPLACEMENT CHARACTER}" and repaired
+    assert "caf\\xE9 \\xFF" in raw  # the bytes as they were, escaped
+
+
+def test_05b_invalid_utf8_that_is_not_json_after_repair_is_rejected(store, tmp_path):
+    bad = b'{"timestamp": "2026-11-16T10:00:01Z", "requestId": "r1", "msg": "caf\xe9'
+    f = write_lines(tmp_path / "a.log", [log_line(0), bad])
+    accounted(ingest(store, f), lines=2, events=1, rejected=1)
+    assert rejects(store) == [(2, "invalid_json")]
 
 
 def test_06_utf16_file_with_bom(store, tmp_path):
@@ -172,10 +182,10 @@ def test_06_utf16_file_with_bom(store, tmp_path):
     f.write_bytes(text.encode("utf-16"))  # BOM + UTF-16LE
     d = ingest(store, f)
     assert d["files_failed"] == 0, d["errors"]
-    # each line is a reject with a reason (the BOM line is not UTF-8, the rest not JSON):
-    # nothing becomes an event of NULLs; the lone 0x00 after the last newline waits
+    # each line is a reject with a reason (the BOM line, once repaired, is no more JSON than
+    # the rest): nothing becomes an event of NULLs; the lone 0x00 after the last newline waits
     accounted(d, lines=3, events=0, rejected=3)
-    assert d["rejected_by_reason"] == {"invalid_json": 2, "invalid_utf8": 1}, d
+    assert d["rejected_by_reason"] == {"invalid_json": 3}, d
     assert d["pending_bytes"] == 1
     assert one(store, "SELECT count(*) FROM records WHERE kind <> 'reject'") == (0,)
 

@@ -33,13 +33,14 @@ MIXED = [
     ("[1, 2, 3]", "not_an_object"),
     ('"just a string"', "not_an_object"),
     ("   ", "blank"),
-    (b'{"timestamp": "2026-11-16T10:00:00Z", "msg": "caf\xe9"}', "invalid_utf8"),
+    # one invalid byte: repaired (U+FFFD) and kept, not a lost line
+    (b'{"timestamp": "2026-11-16T10:00:00Z", "msg": "caf\xe9"}', "repaired log"),
     ({"msg": "no time at all"}, "no_timestamp"),
     ({"timestamp": "yesterday", "msg": "x"}, "bad_timestamp"),
     ("\t", "blank"),
     (log_line(4), "trace"),
 ]
-REJECT_REASONS = {"invalid_json", "not_an_object", "invalid_utf8", "no_timestamp", "bad_timestamp"}
+REJECT_REASONS = {"invalid_json", "not_an_object", "no_timestamp", "bad_timestamp"}
 
 
 def expected_offsets(lines) -> list[int]:
@@ -62,7 +63,8 @@ def test_mixed_file_counts_match_its_construction(store, tmp_path):
     assert s["lines"] == len(MIXED)
     assert s["blank"] == count("blank")
     assert s["requests"] == count("request")
-    assert s["events"] == count("request") + count("trace") + count("log")
+    assert s["events"] == count("request") + count("trace") + count("log") + count("repaired log")
+    assert s["repaired"] == count("repaired log")
     assert s["rejected_by_reason"] == rejects
     assert s["rejected"] == sum(rejects.values())
     assert s["lines"] == s["events"] + s["rejected"] + s["blank"]
@@ -76,7 +78,8 @@ def test_each_line_is_stored_at_its_line_number_and_byte_offset(store, tmp_path)
         no: (off, kind)
         for no, off, kind in all_rows(
             store,
-            "SELECT line_no, byte_offset, coalesce(reject_reason, kind) FROM records",
+            "SELECT line_no, byte_offset, coalesce(reject_reason, "
+            "CASE WHEN repaired THEN 'repaired ' ELSE '' END || kind) FROM records",
         )
     }
     expected = {
@@ -96,14 +99,19 @@ def test_rejects_view_names_file_line_reason_and_keeps_the_raw_line(store, tmp_p
     expected = [
         (str(path), no, outcome, as_bytes(line).decode())
         for no, (line, outcome) in enumerate(MIXED, start=1)
-        if outcome in REJECT_REASONS and outcome != "invalid_utf8"
+        if outcome in REJECT_REASONS
     ]
-    assert [row for row in got if row[2] != "invalid_utf8"] == expected
-    invalid = [row for row in got if row[2] == "invalid_utf8"]
-    assert [row[1] for row in invalid] == [
-        no for no, (_, o) in enumerate(MIXED, start=1) if o == "invalid_utf8"
-    ]
-    assert "caf" in invalid[0][3]
+    assert got == expected
+
+
+def test_a_repaired_line_keeps_its_raw_bytes_and_reads_with_u_fffd(store, tmp_path):
+    path = write_lines(tmp_path / "mixed.log", [line for line, _ in MIXED])
+    ingest(store, path)
+    (no,) = [n for n, (_, o) in enumerate(MIXED, start=1) if o == "repaired log"]
+    message, raw = one(store, "SELECT message, raw FROM events WHERE line_no = ?", [no])
+    assert message == "caf\N{REPLACEMENT CHARACTER}"
+    # the original bytes, escaped: \xE9 is the Latin-1 byte as it was written
+    assert raw.endswith('caf\\xE9\\x22}')
 
 
 def test_sources_row_records_how_far_the_file_was_read(store, tmp_path):

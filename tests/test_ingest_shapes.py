@@ -176,6 +176,35 @@ def test_flattened_error_fields_are_read(store, tmp_path, fields):
     assert (e["error_type"], e["error_code"]) == ("rate_limit_error", "too_many_requests")
 
 
+@pytest.mark.parametrize(
+    "status, fields, source, failed",
+    [
+        (404, {"errorType": "invalid_request_error", "errorCode": "not_found"}, "fields", True),
+        (200, {"error_type": "internal_error", "error_code": "boom"}, "fields", True),
+        (422, {"error_type": "validation_error", "error_code": ""}, "fields", True),
+        (200, {"error_type": "", "error_code": ""}, "none", False),
+        (200, {"error_code": ""}, "none", False),
+        (500, {}, "none", True),
+        (400, {"error": {"type": "validation_error", "code": ""}}, "body", True),
+        (201, {"error": {"type": "internal_error"}}, "body", True),
+        (200, {"error": None}, "none", False),
+    ],
+    ids=["404-fields", "2xx-fields", "empty-code-beside-type", "empty-fields", "empty-code-alone",
+         "5xx-nothing", "body", "2xx-body", "null-error"],
+)  # fmt: skip
+def test_error_source_and_failed_are_decided_once_at_ingest(
+    store, tmp_path, status, fields, source, failed
+):
+    """A failure is an error status or error information of any kind, wherever the line
+    carries it; flattened fields count on successes too (they were dropped there)."""
+    e = event_of(store, tmp_path, {**BASE, "statusCode": status, **fields})
+    assert (e["error_source"], e["failed"]) == (source, failed)
+    if source == "fields":
+        assert e["error_type"] == (fields.get("errorType") or fields.get("error_type"))
+        assert e["error_code"] == fields.get("errorCode", fields.get("error_code"))
+        assert e["has_error_body"] is False and e["raw"] is not None
+
+
 def test_null_error_is_not_an_error_body(store, tmp_path):
     e = event_of(store, tmp_path, {**BASE, "statusCode": 200, "error": None})
     assert e["has_error_body"] is False
@@ -226,6 +255,41 @@ def test_plain_text_docker_line_is_a_log_event_with_its_text(store, tmp_path):
         {"log": "listening on :8080\n", "stream": "stdout", "time": "2026-11-16T10:00:00Z"},
     )
     assert (e["kind"], e["message"], e["ts"]) == ("log", "listening on :8080", T)
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ('{"time":"2026-11-16T10:00:00Z","requestId":"req-cut","method":"GET","sta', "invalid_json"),
+        ('[{"requestId":"req-arr","method":"GET","statusCode":200}]', "not_an_object"),
+        ('  [{"requestId":"req-cut2"', "invalid_json"),
+        ("[1, 2, 3]", "not_an_object"),
+    ],
+    ids=["cut-short", "array", "cut-short-array", "array-of-numbers"],
+)
+@pytest.mark.parametrize("field", ["log", "message"])
+def test_wrapper_whose_record_is_broken_is_rejected_not_kept_as_text(
+    store, tmp_path, field, text, reason
+):
+    """A lost request must not hide as a log message: the wrapped text is judged as the same
+    text at top level would be, and the reject says it was inside a wrapper."""
+    path = write_lines(
+        tmp_path / "wrapped.log",
+        [{field: text + "\n", "stream": "stdout", "time": "2026-11-16T10:00:00Z"}],
+    )
+    s = ingest(store, path)
+    assert (s["events"], s["rejected_by_reason"]) == (0, {reason: 1}), s
+    [row] = dict_rows(store, "SELECT reason, detail, raw FROM rejects")
+    assert (row["reason"], row["detail"]) == (reason, "inside a container wrapper")
+    assert json.loads(row["raw"])[field] == text + "\n"
+
+
+@pytest.mark.parametrize(
+    "text", ["[INFO] worker started", "[2026-11-16 10:00:00] nginx notice", "Traceback (most"]
+)
+def test_plain_text_in_a_wrapper_stays_a_log_event_even_with_brackets(store, tmp_path, text):
+    e = event_of(store, tmp_path, {"log": text + "\n", "stream": "stderr", "time": "2026-11-16T10:00:00Z"})
+    assert (e["kind"], e["message"]) == ("log", text)
 
 
 def test_cloudwatch_message_wrapper_record_is_read(store, tmp_path):
@@ -390,3 +454,38 @@ def test_route_given_in_the_log_is_used_as_is(store, tmp_path, given, route):
         },
     )
     assert e["route"] == route
+
+
+@pytest.mark.parametrize("empty", ["", "   "])
+def test_an_empty_timestamp_gives_way_to_the_next_time_field(store, tmp_path, empty):
+    e = event_of(store, tmp_path, {"timestamp": empty, "time": "2026-11-16T10:00:00Z", "msg": "x"})
+    assert e["ts"] == T
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("20261116", datetime(2026, 11, 16, tzinfo=UTC)),
+        ("20261116100000", T),
+        (str(EPOCH), T),
+    ],
+)
+def test_digit_timestamps_in_basic_iso_form_are_dates_not_1970(store, tmp_path, value, expected):
+    e = event_of(store, tmp_path, {"timestamp": value, "msg": "x"})
+    assert e["ts"] == expected
+
+
+@pytest.mark.parametrize("empty", ["", "  "])
+def test_an_empty_request_id_gives_way_to_the_error_body_request_id(store, tmp_path, empty):
+    e = event_of(
+        store,
+        tmp_path,
+        {**BASE, "requestId": empty, "statusCode": 404,
+         "error": {"type": "invalid_request_error", "code": "not_found", "requestId": "req-b"}},
+    )  # fmt: skip
+    assert e["request_id"] == "req-b"
+
+
+def test_an_empty_request_id_is_no_id(store, tmp_path):
+    e = event_of(store, tmp_path, {**BASE, "requestId": "", "statusCode": 200})
+    assert e["request_id"] is None

@@ -45,6 +45,10 @@ MAX_LINE_BYTES = 1 << 20  # longer lines are rejected as too_long (their neighbo
 SHARE_AFTER_SECONDS = float(os.environ.get("TRIAGE_SHARE_AFTER", "5"))
 
 
+class AccountingError(Exception):
+    """A file's lines and the rows made from them do not add up (its ingest is rolled back)."""
+
+
 @dataclass
 class FileResult:
     name: str
@@ -56,6 +60,7 @@ class FileResult:
     blank: int = 0
     requests: int = 0
     other_events: int = 0  # trace and log events
+    repaired: int = 0  # events kept after replacing invalid UTF-8 bytes (counted in events)
     rejected: Counter = field(default_factory=Counter)
     pending_bytes: int = 0  # an incomplete last line left for a later run
 
@@ -94,6 +99,7 @@ class Summary:
             "blank": self._sum("blank"),
             "events": self._sum("events"),
             "requests": self._sum("requests"),
+            "repaired": self._sum("repaired"),
             "rejected": sum(sum(f.rejected.values()) for f in self.files),
             "rejected_by_reason": self.rejected_by_reason(),
             "pending_bytes": self._sum("pending_bytes"),
@@ -112,6 +118,7 @@ class Summary:
                     "blank": f.blank,
                     "events": f.events,
                     "requests": f.requests,
+                    "repaired": f.repaired,
                     "rejected": sum(f.rejected.values()),
                     "pending_bytes": f.pending_bytes,
                 }
@@ -123,12 +130,21 @@ class Summary:
         """The human summary, for stderr."""
         d = self.as_dict()
         rate = f", {d['lines_per_second']:,} lines/s" if d["lines_per_second"] else ""
+        events = f"{d['events']:,} events ({d['requests']:,} requests)"
+        if d["repaired"]:
+            clean = d["events"] - d["repaired"]
+            events = f"{d['events']:,} events ({clean:,} clean + {d['repaired']:,} repaired)"
         out = [
             f"files: {d['files']} read, {d['files_skipped']} skipped (already ingested or empty), "
             f"{d['files_failed']} failed",
-            f"lines: {d['lines']:,} read = {d['events']:,} events ({d['requests']:,} requests) "
+            f"lines: {d['lines']:,} read = {events} "
             f"+ {d['rejected']:,} rejected + {d['blank']:,} blank, in {d['seconds']:.2f}s{rate}",
         ]
+        if d["repaired"]:
+            out.append(
+                f"repaired: {d['repaired']:,} lines had invalid UTF-8 bytes, replaced by U+FFFD "
+                "(their raw bytes are kept)"
+            )
         if d["rejected_by_reason"]:
             out.append(
                 "rejected: "
@@ -211,7 +227,7 @@ def ingest_one(
         return FileResult(name, "error", str(exc))
     try:
         return _ingest_opened(store, opened, params, progress)
-    except ReadError as exc:
+    except (ReadError, AccountingError) as exc:
         return FileResult(name, "error", str(exc))
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0]
@@ -321,17 +337,26 @@ def _commit_new_lines(
             result.detail = "already ingested" if match else "no complete line yet"
             return result
         rows = 0
-        for kind, reason, n in store.run(
+        for kind, reason, n, repaired in store.run(
             "ingest_counts", {"source_id": source_id, "after_line": reader.lines - result.lines}
         ).fetchall():
             rows += n
             if kind == "reject":
                 result.rejected[reason] += n
-            elif kind == "request":
+                continue
+            result.repaired += repaired
+            if kind == "request":
                 result.requests += n
             else:
                 result.other_events += n
-        result.blank = result.lines - rows
+        result.blank = reader.blank
+        if rows + result.blank != result.lines:
+            # every line is a row or a blank line: anything else is a bug, never stored
+            raise AccountingError(
+                f"{opened.name}: {result.lines:,} lines read but {rows:,} rows and "
+                f"{result.blank:,} blank lines made; nothing was stored from it "
+                "(a bug in triage: please report it)"
+            )
         blank_total = (match.blank_lines if match else 0) + result.blank
         store.run(
             "update_source",

@@ -3,7 +3,7 @@
 Python's part is only to move bytes: open the file (plain, gzip or zstd, told apart by magic
 bytes, not by name), skip what an earlier ingest already took, and cut the content into blocks
 at newlines. Each block becomes an Arrow batch of raw lines (binary: invalid UTF-8 survives to
-be rejected by DuckDB), with line numbers and byte offsets. Splitting uses Arrow's
+be repaired by DuckDB), with line numbers and byte offsets. Splitting uses Arrow's
 multi-threaded CSV tokenizer with a delimiter and quoting it never sees, falling back to
 bytes.split for the rare block it cannot cut exactly (stray CR, a byte order mark, a huge line).
 """
@@ -34,9 +34,11 @@ BLOCK_SIZE = 16 << 20  # bytes handed to DuckDB per batch: bounds memory whateve
 _MAGIC = ((b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"))
 _BOM = b"\xef\xbb\xbf"
 _DELIM = "\x1e"  # record separator: never valid unescaped inside a JSON line
+# A blank line holds only these (the ingest query skips the same lines: its trim set).
+_BLANK = r"^[ \t\n\x0b\x0c\r]*$"
 
 # A line arrives as text when its block is valid UTF-8 (Arrow checks that quickly), else as
-# raw bytes for DuckDB to decode line by line, so one bad byte rejects only its own line.
+# raw bytes for DuckDB to decode line by line, so one bad byte touches only its own line.
 LINE_SCHEMA = pa.schema(
     [
         ("text", pa.string()),
@@ -214,6 +216,7 @@ class LineReader:
     lines: int
     tail: bytes = b""
     pending: int = 0
+    blank: int = 0  # blank lines among those read, counted apart from the rows stored
     on_progress: Callable[[int], None] | None = None
     error: ReadError | None = field(default=None, repr=False)
     interrupted: bool = False  # Ctrl-C arrived while DuckDB was pulling a batch
@@ -269,6 +272,7 @@ class LineReader:
             line_no = pa.array(range(self.lines + 1, self.lines + n + 1), pa.int64())
             self.offset += pc.sum(lengths).as_py() or 0
             self.lines += n
+            self.blank += pc.sum(pc.match_substring_regex(lines, _BLANK)).as_py() or 0
             if lines.type == pa.string():
                 text, raw = lines, pa.nulls(n, pa.binary())
             else:

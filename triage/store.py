@@ -20,11 +20,11 @@ from triage import catalog, sql
 from triage.exceptions import StoreBusy, StoreError
 from triage.redact import mask
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 REJECTS_SHOWN = 10
 
 # Each step takes a store from version N-1 to N. Version 1 is the first schema.
-MIGRATIONS = {1: "create_schema_v1", 2: "migrate_to_v2"}
+MIGRATIONS = {1: "create_schema_v1", 2: "migrate_to_v2", 3: "migrate_to_v3"}
 
 
 def default_store_path() -> Path:

@@ -1,4 +1,4 @@
-"""Benchmark data: made by sample_logs/generate.py's bench writer, cached by size."""
+"""Benchmark data: made by the sample generator's bench writer, cached by size."""
 
 from __future__ import annotations
 
@@ -25,13 +25,14 @@ def bench_file(lines: int, gz: bool = False, days: int | None = None) -> Path:
 
 
 def load_generator():
-    """sample_logs/generate.py as a module (it is a script, not part of the package)."""
+    """sample_logs/generate.py as a module: it is a script beside the generator package, not
+    part of triage, and loading it makes that package importable."""
     name = "triage_sample_generate"
     if name not in sys.modules:
         spec = importlib.util.spec_from_file_location(name, ROOT / "sample_logs" / "generate.py")
         module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up while it loads
         spec.loader.exec_module(module)
+        sys.modules[name] = module
     return sys.modules[name]
 
 

@@ -32,13 +32,9 @@ pytestmark = [
 def big_log(tmp_path_factory) -> Path:
     spec = importlib.util.spec_from_file_location("generate", SAMPLE_LOGS / "generate.py")
     generate = importlib.util.module_from_spec(spec)
-    sys.modules["generate"] = generate  # dataclasses look their module up by name
-    try:
-        spec.loader.exec_module(generate)
-        path = tmp_path_factory.mktemp("big") / "bench.ndjson"
-        generate.write_bench(path, N_LINES)
-    finally:
-        del sys.modules["generate"]
+    spec.loader.exec_module(generate)
+    path = tmp_path_factory.mktemp("big") / "bench.ndjson"
+    generate.write_bench(path, N_LINES)
     return path
 
 

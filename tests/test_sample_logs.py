@@ -1,8 +1,12 @@
-"""The shipped sample logs, ingested as a directory, agree with the generator's manifest."""
+"""The shipped sample logs, ingested as a directory, agree with the generator's manifest, and
+the generator still writes them byte for byte."""
 
 from __future__ import annotations
 
+import filecmp
 import shutil
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePath
@@ -11,6 +15,20 @@ import pytest
 
 from tests.conftest import SAMPLE_LOGS, all_rows, ingest, one
 from triage.store import open_store
+
+
+def test_the_generator_rewrites_the_shipped_sample_byte_for_byte(tmp_path, manifest):
+    """A change to the generator that moves one random draw changes every byte after it: it
+    shows here rather than as a sample that no longer matches its generator."""
+    subprocess.run(
+        [sys.executable, str(SAMPLE_LOGS / "generate.py"), "--out", str(tmp_path)],
+        check=True,
+        capture_output=True,
+    )
+    names = sorted([*manifest["files"], "manifest.json"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == names
+    for name in names:
+        assert filecmp.cmp(tmp_path / name, SAMPLE_LOGS / name, shallow=False), name
 
 
 def test_ingest_summary_matches_the_manifest_totals(sample_ingest, manifest):

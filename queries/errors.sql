@@ -1,6 +1,6 @@
 -- name: failures_grouped
--- Failures (requests with HTTP status >= 400 or an error body), grouped by the keys whose
--- $by_* flag is true (the others stay NULL and group nothing): count, share of all failures
+-- Failures (requests with an error status or error information: `failed`), grouped by the
+-- keys whose $by_* flag is true (the others stay NULL and group nothing): count, share of all failures
 -- in scope, the route's request count (when grouped by route), distinct orgs, first and last
 -- seen, and example request ids, newest first. Day and hour buckets are in time zone $tz.
 WITH scope AS (
@@ -11,7 +11,7 @@ WITH scope AS (
       AND ($route IS NULL OR route = $route)
 ), failures AS (
     SELECT * FROM scope
-    WHERE (status >= 400 OR has_error_body)
+    WHERE failed
       AND ($status_min IS NULL OR status BETWEEN $status_min AND $status_max)
       AND ($type IS NULL OR error_type = $type)
       AND ($code IS NULL OR error_code = $code)

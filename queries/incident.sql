@@ -5,7 +5,7 @@
 CREATE OR REPLACE TEMP TABLE burst_minutes AS
     SELECT method, route, epoch_us(ts) // 60000000 AS minute,
            count(*) AS requests,
-           count(*) FILTER (WHERE status >= 400 OR has_error_body) AS failures,
+           count(*) FILTER (WHERE failed) AS failures,
            count(*) FILTER (WHERE status >= 500) AS server_errors
     FROM events
     WHERE kind = 'request' AND ts >= $since AND ts < $until
@@ -44,14 +44,14 @@ ORDER BY excess DESC, start;
 -- same measures over the $baseline_minutes before the window, for comparison.
 SELECT
     count(*) FILTER (WHERE ts >= $since) AS requests,
-    count(*) FILTER (WHERE ts >= $since AND (status >= 400 OR has_error_body)) AS failures,
+    count(*) FILTER (WHERE ts >= $since AND failed) AS failures,
     count(*) FILTER (WHERE ts >= $since AND status >= 500) AS server_errors,
-    count(DISTINCT org_id) FILTER (WHERE ts >= $since AND (status >= 400 OR has_error_body))
+    count(DISTINCT org_id) FILTER (WHERE ts >= $since AND failed)
         AS orgs_affected,
-    count(DISTINCT api_key_id) FILTER (WHERE ts >= $since AND (status >= 400 OR has_error_body))
+    count(DISTINCT api_key_id) FILTER (WHERE ts >= $since AND failed)
         AS keys_affected,
     count(*) FILTER (WHERE ts < $since) AS baseline_requests,
-    count(*) FILTER (WHERE ts < $since AND (status >= 400 OR has_error_body)) AS baseline_failures
+    count(*) FILTER (WHERE ts < $since AND failed) AS baseline_failures
 FROM events
 WHERE kind = 'request'
   AND ts >= $since - to_minutes($baseline_minutes::BIGINT) AND ts < $until;
@@ -66,11 +66,11 @@ FROM (
            coalesce(error_type, '?') || ' / ' || coalesce(nullif(error_code, ''), '(no code)') AS key,
            status, org_id, request_id, ts
     FROM events
-    WHERE kind = 'request' AND ts >= $since AND ts < $until AND (status >= 400 OR has_error_body)
+    WHERE kind = 'request' AND ts >= $since AND ts < $until AND failed
     UNION ALL
     SELECT 'route', coalesce(method, '') || ' ' || coalesce(route, '?'), NULL, org_id, request_id, ts
     FROM events
-    WHERE kind = 'request' AND ts >= $since AND ts < $until AND (status >= 400 OR has_error_body)
+    WHERE kind = 'request' AND ts >= $since AND ts < $until AND failed
 )
 GROUP BY ALL
 ORDER BY dimension, count DESC, key, status;
@@ -79,7 +79,7 @@ ORDER BY dimension, count DESC, key, status;
 -- Requests, failures and server errors per $bucket_minutes-minute bucket of the window.
 SELECT time_bucket(to_minutes($bucket_minutes::BIGINT), ts, $since::TIMESTAMPTZ) AS bucket,
        count(*) AS requests,
-       count(*) FILTER (WHERE status >= 400 OR has_error_body) AS failures,
+       count(*) FILTER (WHERE failed) AS failures,
        count(*) FILTER (WHERE status >= 500) AS server_errors
 FROM events
 WHERE kind = 'request' AND ts >= $since AND ts < $until

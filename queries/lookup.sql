@@ -6,7 +6,7 @@
 -- $use_hash is false when the store's hashes come from another DuckDB (see rid_hash_probe).
 SELECT r.request_id, r.kind, r.reject_reason, r.ts, r.service, r.method, r.path, r.route,
        r.status, r.duration_ms, r.org_id, r.api_key_id, r.user_agent, r.client_ip, r.level,
-       r.message, r.has_error_body, r.error_type, r.error_code, r.error_message,
+       r.message, r.failed, r.has_error_body, r.error_source, r.error_type, r.error_code, r.error_message,
        r.error_status, r.error_request_id, s.path AS source_path, r.line_no, r.byte_offset
 FROM records r JOIN sources s USING (source_id)
 WHERE (NOT $use_hash
@@ -33,7 +33,7 @@ WITH nearby AS (
                            CASE WHEN api_key_id = $key THEN 'key' END],
                           lambda s: s IS NOT NULL) AS scopes
     FROM events
-    WHERE kind = 'request' AND (status >= 400 OR has_error_body)
+    WHERE kind = 'request' AND failed
       AND ts BETWEEN $since AND $until AND request_id <> $request_id
       AND (org_id = $org OR api_key_id = $key)
 )

@@ -31,7 +31,7 @@ CREATE OR REPLACE TEMP TABLE report_counts AS
         FROM burst_minutes GROUP BY ALL
         UNION ALL
         SELECT 'prev', epoch_us(ts) // 900000000, NULL, NULL, count(*),
-               count(*) FILTER (WHERE status >= 400 OR has_error_body),
+               count(*) FILTER (WHERE failed),
                count(*) FILTER (WHERE status >= 500)
         FROM events
         WHERE kind = 'request' AND ts >= $prev_start AND ts < $start
@@ -58,19 +58,19 @@ CREATE OR REPLACE TEMP TABLE report_counts AS
 CREATE OR REPLACE TEMP TABLE report_failures AS
     SELECT 'this' AS week, epoch_us(ts) // 900000000 AS slot, rowid AS row_id,
            ts, method, route, status, org_id, api_key_id, error_type, error_code,
-           has_error_body, error_status, error_request_id,
+           error_source, error_status, error_request_id,
            CASE WHEN error_request_id IS NOT NULL AND request_id IS NOT NULL
                 THEN (hash(error_request_id) >> 32)::UINTEGER <> rid_hash END
                AS request_id_differs
     FROM records
     WHERE kind = 'request' AND ts >= $start AND ts < $end
-      AND (status >= 400 OR has_error_body)
+      AND failed
     UNION ALL
     SELECT 'prev', NULL, NULL, NULL, NULL, NULL, status, org_id, NULL, error_type, error_code,
            NULL, NULL, NULL, NULL
     FROM records
     WHERE kind = 'request' AND ts >= $prev_start AND ts < $start
-      AND (status >= 400 OR has_error_body);
+      AND failed;
 
 -- name: report_request_ids_differ_by_text
 -- When the store's rid_hash values come from another DuckDB's hash() (see rid_hash_probe),
@@ -184,6 +184,6 @@ GROUP BY ALL ORDER BY lines DESC, reason;
 -- This week's staged failures as the contract check's input (see contract_failures), so the
 -- report's contract section does not scan the store again.
 CREATE OR REPLACE TEMP TABLE contract_input AS
-    SELECT row_id, ts, status, has_error_body, error_type, error_code, error_status,
+    SELECT row_id, ts, status, error_source, error_type, error_code, error_status,
            error_request_id, request_id_differs
     FROM report_failures WHERE week = 'this';

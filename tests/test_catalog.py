@@ -65,3 +65,54 @@ def test_catalog_command_prints_every_code(cli):
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert {r["code"] for r in rows if r["code"]} == set(DOCUMENTED_CODES)
+
+
+def test_one_definition_of_documented_across_errors_lookup_and_report(cli, tmp_path):
+    """lookup, errors and the weekly report used to disagree on internal_error with an
+    empty code; each now asks catalog.is_documented, whatever the error's source."""
+    lines = []
+    cases = [  # (type, code, status, documented per the errors page)
+        ("internal_error", "", 500, False),
+        ("validation_error", "", 422, True),
+        ("invalid_request_error", "not_found", 404, True),
+        ("not_authorized_error", "not_found", 401, False),  # a code under another type
+        ("internal_error", "server_error", 500, False),
+    ]
+    for i, (t, code, status, _) in enumerate(cases):
+        lines.append(
+            {
+                "timestamp": f"2026-11-10T10:00:0{i}Z",
+                "requestId": f"00000000-0000-0000-0000-00000000000{i}",
+                "method": "GET",
+                "path": "/v1/incidents",
+                "statusCode": status,
+                # half as flattened fields, half as a body: the source does not matter
+                **(
+                    {"errorType": t, "errorCode": code}
+                    if i % 2
+                    else {"error": {"type": t, "code": code, "statusCode": status}}
+                ),
+            }
+        )
+    path = tmp_path / "e.log"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    assert cli("ingest", path).exit_code == 0
+    expected = {(t, code): documented for t, code, _, documented in cases}
+
+    errors = cli("errors", "--format", "json")
+    assert errors.exit_code == 0, errors.output
+    assert {(r["type"], r["code"]): r["documented"] for r in json.loads(errors.stdout)} == expected
+
+    report = cli("report", "weekly", "--week", "2026-W46", "--format", "json")
+    assert report.exit_code == 0, report.output
+    codes = json.loads(report.stdout)["codes"]
+    assert {(r["type"], r["code"]): r["documented"] for r in codes} == expected
+
+    ids = [x["requestId"] for x in lines]
+    lookup = cli("lookup", *ids, "--format", "json")
+    assert lookup.exit_code == 0, lookup.output
+    got = {
+        (r["error"]["type"], r["error"]["code"]): r["error"]["documented"]
+        for r in json.loads(lookup.stdout)
+    }
+    assert got == expected

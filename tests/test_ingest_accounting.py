@@ -111,7 +111,7 @@ def test_a_repaired_line_keeps_its_raw_bytes_and_reads_with_u_fffd(store, tmp_pa
     message, raw = one(store, "SELECT message, raw FROM events WHERE line_no = ?", [no])
     assert message == "caf\N{REPLACEMENT CHARACTER}"
     # the original bytes, escaped: \xE9 is the Latin-1 byte as it was written
-    assert raw.endswith('caf\\xE9\\x22}')
+    assert raw.endswith("caf\\xE9\\x22}")
 
 
 def test_sources_row_records_how_far_the_file_was_read(store, tmp_path):

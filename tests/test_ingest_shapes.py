@@ -260,7 +260,10 @@ def test_plain_text_docker_line_is_a_log_event_with_its_text(store, tmp_path):
 @pytest.mark.parametrize(
     "text, reason",
     [
-        ('{"time":"2026-11-16T10:00:00Z","requestId":"req-cut","method":"GET","sta', "invalid_json"),
+        (
+            '{"time":"2026-11-16T10:00:00Z","requestId":"req-cut","method":"GET","sta',
+            "invalid_json",
+        ),
         ('[{"requestId":"req-arr","method":"GET","statusCode":200}]', "not_an_object"),
         ('  [{"requestId":"req-cut2"', "invalid_json"),
         ("[1, 2, 3]", "not_an_object"),
@@ -288,7 +291,9 @@ def test_wrapper_whose_record_is_broken_is_rejected_not_kept_as_text(
     "text", ["[INFO] worker started", "[2026-11-16 10:00:00] nginx notice", "Traceback (most"]
 )
 def test_plain_text_in_a_wrapper_stays_a_log_event_even_with_brackets(store, tmp_path, text):
-    e = event_of(store, tmp_path, {"log": text + "\n", "stream": "stderr", "time": "2026-11-16T10:00:00Z"})
+    e = event_of(
+        store, tmp_path, {"log": text + "\n", "stream": "stderr", "time": "2026-11-16T10:00:00Z"}
+    )
     assert (e["kind"], e["message"]) == ("log", text)
 
 

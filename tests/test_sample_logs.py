@@ -39,6 +39,7 @@ def test_ingest_summary_matches_the_manifest_totals(sample_ingest, manifest):
     assert s["requests"] == t["requests"]
     assert s["events"] == t["requests"] + t["trace_events"] + t["other_lines"]
     assert s["blank"] == t["blank_lines"]
+    assert s["repaired"] == t["repaired_lines"]
     assert s["rejected"] == t["bad_lines"]
     expected_reasons = Counter(
         b["reason"] for f in manifest["files"].values() for b in f["bad_lines"]
@@ -81,6 +82,19 @@ def test_every_bad_line_is_rejected_with_its_reason_at_its_line(sample_store, ma
         for b in f["bad_lines"]
     }
     assert got == expected
+
+
+def test_repaired_lines_are_events_at_their_line(sample_store, manifest):
+    got = {
+        (PurePath(p).name, n)
+        for p, n in all_rows(
+            sample_store,
+            "SELECT s.path, r.line_no FROM records r JOIN sources s USING (source_id)"
+            " WHERE r.repaired AND r.kind <> 'reject'",
+        )
+    }
+    expected = {(name, n) for name, f in manifest["files"].items() for n in f["repaired_lines"]}
+    assert expected and got == expected
 
 
 def test_blank_lines_leave_no_row(sample_store, manifest):

@@ -152,6 +152,17 @@ def error_code(code: str | None) -> ErrorCode | None:
     return _BY_CODE.get(code or "")
 
 
+def is_documented(type_name: str | None, code: str | None) -> bool:
+    """Is this error, as logged, in the documented catalogue? The one definition: a code must
+    be documented under this very type; a missing or empty code is documented for
+    validation_error only (the errors page: "the code field may be empty for validation
+    errors")."""
+    if code in (None, ""):
+        return type_name == "validation_error"
+    documented = error_code(code)
+    return documented is not None and documented.type == type_name
+
+
 def explain(type_name: str | None, code: str | None) -> str:
     """One sentence for a (type, code) as logged, saying plainly when it is undocumented."""
     documented = error_code(code)

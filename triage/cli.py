@@ -264,7 +264,8 @@ def errors(
 ) -> None:
     """Group failures by type and code (or route, org, key, time, ...).
 
-    A failure is a request with HTTP status 400 or more, or one with an error body.
+    A failure is a request with HTTP status 400 or more, or one that carries an error (an
+    error body, or flattened errorType / errorCode fields).
 
     Example: triage errors --by route,code --since 7d
     """

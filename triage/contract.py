@@ -18,15 +18,16 @@ VIOLATIONS = {
     "unknown_type": "error type not in the documented catalogue",
     "status_not_allowed_for_type": "HTTP status not documented for this error type",
     "undocumented_code": "error code not in the documented catalogue",
-    "code_not_allowed_for_type": "documented code sent under another error type",
+    "code_not_allowed_for_type": "documented code sent under another error type, or none",
     "status_not_allowed_for_code": "documented code sent with another HTTP status",
     "body_status_mismatch": "error body statusCode differs from the HTTP status",
     "body_request_id_missing": "error body has no requestId",
     "body_request_id_not_uuid": "error body requestId is not a UUID",
     "body_request_id_mismatch": "error body requestId differs from the request's id",
-    "empty_code_outside_validation": "empty code on an error that is not a validation_error",
-    "error_body_on_success": "error body on a 2xx/3xx response",
-    "missing_error_body": "4xx/5xx response without an error body",
+    "empty_code_outside_validation": "missing or empty code on an error that is not a "
+    "validation_error",
+    "error_on_success": "error type or code on a 2xx/3xx response",
+    "missing_error_body": "4xx/5xx response with no error information at all",
 }
 
 

@@ -125,12 +125,11 @@ def group_failures(
     return result
 
 
-def _documented(type_name: str | None, code: str | None, by: tuple[str, ...]) -> bool:
-    """Is what this row groups on in the documented catalogue?"""
+def _documented(type_name: str | None, code: str | None, by: tuple[str, ...]) -> bool | None:
+    """Is what this row groups on in the documented catalogue? Only what the grouping knows:
+    by code alone, whether the code is documented at all (an empty code cannot tell)."""
+    if "type" in by and "code" in by:
+        return catalog.is_documented(type_name, code)
     if "code" in by:
-        documented = catalog.error_code(code)
-        if documented:
-            return "type" not in by or documented.type == type_name
-        # an empty code is documented only for validation errors
-        return code == "" and (type_name == "validation_error" or "type" not in by)
+        return catalog.error_code(code) is not None if code else None
     return catalog.error_type(type_name) is not None

@@ -145,7 +145,7 @@ def _story(store: Store, rid: str, rows: list[dict], window, retry_window) -> Fo
             )
         }
         found.request["source"] = f"{main['source_path']}:{main['line_no']}"
-        if main["status"] and main["status"] >= 400 or main["has_error_body"]:
+        if main["failed"]:
             found.error = _error(main)
         found.context = _context(store, main, window, retry_window)
     return found
@@ -171,10 +171,8 @@ def _error(main: dict) -> dict:
         "code": main["error_code"],
         "message": main["error_message"],
         "status": main["status"],
-        "documented": bool(documented)
-        or (
-            main["error_code"] in ("", None) and catalog.error_type(main["error_type"]) is not None
-        ),
+        "documented": catalog.is_documented(main["error_type"], main["error_code"]),
+        "source": main["error_source"],  # body | fields | none
         "meaning": catalog.explain(main["error_type"], main["error_code"]),
         # for the customer: what the documented code or type means, never our jargon
         "plain_meaning": (

@@ -213,7 +213,6 @@ def _codes(store: Store, baseline_ok: bool) -> list[dict]:
 
 
 def _code_row(r: dict, baseline_ok: bool, examples: list[str]) -> dict:
-    documented = catalog.error_code(r["code"])
     prev = r["prev_count"] if baseline_ok else None
     if prev is None:
         marker = None
@@ -235,8 +234,7 @@ def _code_row(r: dict, baseline_ok: bool, examples: list[str]) -> dict:
         "marker": marker,
         "orgs": r["orgs"],
         "examples": examples,
-        "documented": bool(documented)
-        or (r["code"] in ("", None) and r["type"] == "validation_error"),
+        "documented": catalog.is_documented(r["type"], r["code"]),
         "meaning": catalog.explain(r["type"], r["code"]),
     }
 

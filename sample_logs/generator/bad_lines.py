@@ -1,5 +1,6 @@
-"""The deliberately broken lines: cut records, non-objects, missing or bad timestamps, Latin-1
-bytes and blank lines, each with the reason the ingester should reject it for."""
+"""The deliberately broken lines: cut records (at top level and inside a container wrapper),
+non-objects, missing or bad timestamps and blank lines, each with the reason the ingester
+should reject it for; and Latin-1 bytes in a line it should repair and keep."""
 
 from __future__ import annotations
 
@@ -54,7 +55,10 @@ def plant_gateway_bad_lines(lines: list[Line], t: Traffic, cal: Calendar) -> Non
 
 def plant_service_bad_lines(lines: list[Line], t: Traffic, cal: Calendar) -> None:
     req = ordinary_request(t, cal.current_week(2, "15:00:00"), "eu", None)
-    cut = dumps(shape_c(trace_events(t.rng, req)[0]))
+    wrapped = shape_c(trace_events(t.rng, req)[0])
+    cut = dumps(wrapped)
+    # the same record cut short inside an intact wrapper (a log shipper that truncated it)
+    cut_inside = {**wrapped, "log": wrapped["log"][: len(wrapped["log"]) // 2]}
     ns = cal.current_week(4, "09:00:00") * 1_000_000 + 123_456
     latin1 = (
         b'{"log":"notify-worker: rendered template caf\xe9 cr\xe8me\\n","stream":"stderr",'
@@ -66,4 +70,14 @@ def plant_service_bad_lines(lines: list[Line], t: Traffic, cal: Calendar) -> Non
         Line(cut[: len(cut) // 2].encode(), "bad", "invalid_json", "Docker wrapper cut mid-way"),
     )
     insert_at(lines, 0.51, Line(b"", "blank"))
-    insert_at(lines, 0.74, Line(latin1, "bad", "invalid_utf8", "Latin-1 bytes in the log text"))
+    insert_at(lines, 0.74, Line(latin1, "other", note="Latin-1 bytes in the log text: repaired"))
+    insert_at(
+        lines,
+        0.9,
+        Line(
+            dumps(cut_inside).encode(),
+            "bad",
+            "invalid_json",
+            "record cut mid-way inside an intact Docker wrapper",
+        ),
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -21,14 +22,25 @@ from .traffic import Request
 MANIFEST = "manifest.json"
 
 
+def is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def looks_like_record(text: str) -> bool:
+    """Text in a container wrapper that is meant as a record (triage's rule, restated)."""
+    return text.lstrip().startswith("{") or re.match(r"\s*\[\s*[\[{\"]", text) is not None
+
+
 def classify(raw: bytes) -> tuple[str, str | None, str | None]:
-    """(kind, bad reason, request id) of one line, judged from its bytes alone."""
+    """(kind, bad reason, request id) of one line, judged from its bytes alone. Invalid UTF-8
+    bytes are replaced first, as triage repairs them."""
     if not raw.strip():
         return "blank", None, None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return "bad", "invalid_utf8", None
+    text = raw.decode("utf-8", errors="replace")
     try:
         obj = json.loads(text)
     except ValueError:
@@ -39,6 +51,8 @@ def classify(raw: bytes) -> tuple[str, str | None, str | None]:
         try:
             inner = json.loads(obj["log"])
         except ValueError:
+            if looks_like_record(obj["log"]):
+                return "bad", "invalid_json", None
             return "other", None, None
         rid = inner.get("request_id") or inner.get("req_id")
         return ("trace", None, rid) if rid else ("other", None, None)
@@ -66,6 +80,7 @@ def file_summary(path: Path, planned: list[Line], shape: str, counts: Counter) -
         "lines": len(raws),
         "blank_lines": [],
         "bad_lines": [],
+        "repaired_lines": [],
         "requests": 0,
         "trace_events": 0,
         "other_lines": 0,
@@ -73,6 +88,8 @@ def file_summary(path: Path, planned: list[Line], shape: str, counts: Counter) -
     for number, (raw, plan) in enumerate(zip(raws, planned, strict=True), start=1):
         kind, reason, rid = classify(raw)
         assert (kind, reason) == (plan.kind, plan.reason), (path.name, number, kind, plan)
+        if not is_utf8(raw) and kind != "bad":
+            summary["repaired_lines"].append(number)
         if kind == "blank":
             summary["blank_lines"].append(number)
         elif kind == "bad":
@@ -142,6 +159,7 @@ def totals(files: dict, requests: list[Request]) -> dict:
         **summed,
         "blank_lines": sum(len(f["blank_lines"]) for f in files.values()),
         "bad_lines": sum(len(f["bad_lines"]) for f in files.values()),
+        "repaired_lines": sum(len(f["repaired_lines"]) for f in files.values()),
         "failed_requests": failed,
         "failure_rate": round(failed / len(requests), 4),
         "requests_by_gateway": dict(sorted(Counter(r.gateway for r in requests).items())),

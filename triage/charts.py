@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from triage.exceptions import TriageError
-from triage.redact import mask
+from triage.redact import mask, redacted
 
 PALETTE = ["#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#b279a2", "#9d755d"]
 _CONFIG = {
@@ -55,10 +55,11 @@ def _clean(value):
 
 
 def to_svg(spec: dict) -> str:
-    """One Vega-Lite spec as an SVG image for the page (rendered in this process)."""
+    """One Vega-Lite spec as an SVG image for the page (rendered in this process). Its labels
+    come from logs (error types and codes): masked like any other output."""
     import vl_convert
 
-    spec = _clean(spec)
+    spec = _clean(redacted(spec))
     spec = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "config": _CONFIG, **spec}
     svg = vl_convert.vegalite_to_svg(spec)
     # the chart is an image in the page: no fixed white box, scales with the layout

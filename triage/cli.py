@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -29,8 +31,9 @@ from triage.cli_support import (
     tz_option,
     write_text,
 )
-from triage.exceptions import EXIT_INTERRUPTED, EXIT_PARTIAL, TriageError
+from triage.exceptions import EXIT_BUG, EXIT_INTERRUPTED, EXIT_PARTIAL, TriageError
 from triage.failures import DEFAULT_BY, GROUP_KEYS, parse_by, parse_status
+from triage.redact import mask
 from triage.report import parse_week
 
 
@@ -41,7 +44,9 @@ class CliError(click.ClickException):
 
 
 class TriageGroup(click.Group):
-    """Turns expected exceptions into one-line errors instead of tracebacks."""
+    """Turns every exception into a one-line error instead of a traceback. Text that may
+    quote a stored value (DuckDB's messages do, and so may a bug's) is masked like any other
+    output; triage's own messages say only what the user gave."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
@@ -51,14 +56,21 @@ class TriageGroup(click.Group):
         except click.UsageError as exc:
             # one line, with where to look, instead of click's usage block
             command = exc.ctx.command_path if exc.ctx else "triage"
-            click.echo(f"Error: {exc.format_message()} (see '{command} --help')", err=True)
-            sys.exit(exc.exit_code)
+            fail(f"{exc.format_message()} (see '{command} --help')", exc.exit_code)
         except click.ClickException as exc:
-            exc.show()
-            sys.exit(exc.exit_code)
+            fail(exc.format_message(), exc.exit_code)
         except click.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(EXIT_INTERRUPTED)
+        except Exception as exc:  # a bug: still one line, the traceback on request
+            if os.environ.get("TRIAGE_DEBUG"):
+                raise
+            what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            fail(
+                f"triage failed unexpectedly ({mask(_first_line(what))}); this is a bug: run "
+                "again with TRIAGE_DEBUG=1 to see where, and report it",
+                EXIT_BUG,
+            )
         sys.exit(0)
 
     def invoke(self, ctx: click.Context):
@@ -72,8 +84,18 @@ class TriageGroup(click.Group):
         except TriageError as exc:
             raise CliError(str(exc), exc.exit_code) from None
         except duckdb.Error as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise CliError(f"DuckDB: {first}", 2) from None
+            text = mask(_first_line(str(exc))) or type(exc).__name__
+            raise CliError(f"DuckDB: {text}", 2) from None
+
+
+def fail(message: str, exit_code: int) -> NoReturn:
+    """Every error ends here: one line on stderr, and its exit code."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(exit_code)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
 
 
 class Context:

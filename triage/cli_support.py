@@ -147,7 +147,7 @@ def emit(rows: Sequence[dict], fmt: str, output: Path | None, *, raw: bool = Fal
     """Rows to stdout or a file, in a format, through the same redaction as every view
     (`sql` and `query` show stored values, which the store keeps as logged) unless --raw."""
     from triage.formats import FORMATTERS
-    from triage.render import redacted
+    from triage.redact import redacted
 
     if raw:
         click.echo("warning: --raw output holds unmasked secrets and e-mail addresses", err=True)

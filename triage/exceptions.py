@@ -5,6 +5,7 @@ EXIT_OK = 0
 EXIT_PARTIAL = 1  # some inputs failed (ingest) or some ids were not found (lookup)
 EXIT_USAGE = 2  # bad arguments or bad input the user must fix (click uses 2 as well)
 EXIT_BUSY = 3  # another process holds the store
+EXIT_BUG = 4  # triage itself failed: an exception nobody expected (TRIAGE_DEBUG=1 shows it)
 EXIT_INTERRUPTED = 130
 
 

@@ -36,6 +36,7 @@ from triage.reader import (
     skip_to,
     spool,
 )
+from triage.redact import mask
 from triage.store import Store
 
 MAX_LINE_BYTES = 1 << 20  # longer lines are rejected as too_long (their neighbours are kept)
@@ -230,7 +231,7 @@ def ingest_one(
     except (ReadError, AccountingError) as exc:
         return FileResult(name, "error", str(exc))
     except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0]
+        first = mask(str(exc).strip().splitlines()[0])  # it may quote a line of the log
         return FileResult(name, "error", f"{name}: DuckDB could not ingest it ({first})")
     finally:
         opened.close()

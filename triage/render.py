@@ -2,7 +2,7 @@
 
 One Environment, built here with every filter registered. HTML templates (any name holding
 '.html', so `x.html.j2` too) are autoescaped; Markdown values go through `md`. Everything a
-template receives has first passed through one redaction step (`redacted`).
+template receives has first passed through one redaction step (`redact.redacted`).
 """
 
 from __future__ import annotations
@@ -14,19 +14,8 @@ from functools import cache
 from importlib import resources
 
 from triage.formats import md_cell, terminal_safe
-from triage.redact import mask
+from triage.redact import redacted
 from triage.timespec import local
-
-
-def redacted(value):
-    """The same structure with every string masked: the one redaction step before output."""
-    if isinstance(value, str):
-        return mask(value)
-    if isinstance(value, dict) and type(value) is dict:
-        return {k: redacted(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [redacted(v) for v in value]
-    return value
 
 
 def sparkline(values: list[int]) -> str:

@@ -136,6 +136,7 @@ def run_adhoc(store, statement: str) -> list[dict]:
     """Run the user's own SQL on a read-only connection (the one place SQL text comes in)."""
     import duckdb
 
+    from triage.redact import mask
     from triage.store import interruptible
 
     store.register_catalog()
@@ -149,7 +150,8 @@ def run_adhoc(store, statement: str) -> list[dict]:
                 "triage sql is read-only: it cannot change the store "
                 "(use triage ingest to add data)"
             ) from None
-        raise QueryFileError(f"the SQL failed: {text}") from None
+        # DuckDB's message may quote a stored value (a failed cast shows it)
+        raise QueryFileError(f"the SQL failed: {mask(text)}") from None
     if cur.description is None:
         return []
     with interruptible():

@@ -80,6 +80,21 @@ SET enable_external_access = false;
 SELECT count(*) > 0 FROM duckdb_tables()
 WHERE table_name = 'meta' AND database_name = current_database();
 
+-- name: database_objects
+-- What a database that is not a triage store holds (tables, views, sequences), so that
+-- triage never adds its own into someone else's database: an empty one has no rows here.
+SELECT kind, name FROM (
+    SELECT 'table' AS kind, table_name AS name, database_name FROM duckdb_tables()
+    WHERE NOT temporary
+    UNION ALL
+    SELECT 'view', view_name, database_name FROM duckdb_views() WHERE NOT internal AND NOT temporary
+    UNION ALL
+    SELECT 'sequence', sequence_name, database_name FROM duckdb_sequences() WHERE NOT temporary
+)
+WHERE database_name = current_database()
+ORDER BY kind, name
+LIMIT 5;
+
 -- name: migrate_to_v2
 -- Version 2 adds rid_hash, a 32-bit hash of the request id. A point lookup filters this
 -- small integer column first, which costs a fraction of comparing every 36-character id,

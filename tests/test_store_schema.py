@@ -5,22 +5,63 @@ from __future__ import annotations
 import json
 
 import duckdb
+import pytest
 
 from tests.conftest import assert_one_error_line, run_triage, write_lines
 from triage import sql
 from triage.ingest import ingest_paths
 from triage.store import SCHEMA_VERSION, open_store
 
+# The columns each schema version added, newest last.
+ADDED = {2: ["rid_hash"], 3: ["reject_detail", "error_source", "failed", "repaired"]}
 
-def make_v1_store(path, log):
-    """A store as triage's first schema left it, holding one ingested request."""
+
+def make_old_store(path, log, version: int):
+    """A store as an older schema left it, holding what was ingested from log."""
     with open_store(path) as store:
         ingest_paths(store, [str(log)])
     con = duckdb.connect(str(path))
-    con.execute("ALTER TABLE records DROP COLUMN rid_hash")
-    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
-    con.execute(sql.get("create_schema_v1").sql)  # the v1 views
+    con.execute("DROP VIEW events; DROP VIEW rejects")
+    for v in range(version + 1, SCHEMA_VERSION + 1):
+        for column in ADDED[v]:
+            con.execute(f"ALTER TABLE records DROP COLUMN {column}")
+    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(version)])
+    con.execute(sql.get("create_schema_v1").sql)  # the views as they were
     con.close()
+
+
+def make_v1_store(path, log):
+    make_old_store(path, log, 1)
+
+
+def test_a_v2_store_gets_failures_defined_from_what_it_holds(tmp_path):
+    log = write_lines(
+        tmp_path / "a.log",
+        [
+            {"timestamp": "2026-11-16T10:00:00Z", "requestId": "a", "method": "GET",
+             "path": "/v1/x", "statusCode": 200, "error": {"type": "internal_error"}},
+            {"timestamp": "2026-11-16T10:00:01Z", "requestId": "b", "method": "GET",
+             "path": "/v1/x", "statusCode": 404, "errorType": "invalid_request_error",
+             "errorCode": "not_found"},
+            {"timestamp": "2026-11-16T10:00:02Z", "requestId": "c", "method": "GET",
+             "path": "/v1/x", "statusCode": 503},
+            {"timestamp": "2026-11-16T10:00:03Z", "requestId": "d", "method": "GET",
+             "path": "/v1/x", "statusCode": 200},
+        ],
+    )  # fmt: skip
+    db = tmp_path / "v2.duckdb"
+    make_old_store(db, log, 2)
+    with open_store(db) as store:
+        got = store.con.execute(
+            "SELECT request_id, failed, error_source, repaired FROM events ORDER BY 1"
+        ).fetchall()
+        assert store.con.execute("SELECT count(detail) FROM rejects").fetchall() == [(0,)]
+    assert got == [
+        ("a", True, "body", False),
+        ("b", True, "fields", False),
+        ("c", True, "none", False),
+        ("d", False, "none", False),
+    ]
 
 
 def test_a_v1_store_is_migrated_and_its_requests_can_be_looked_up(tmp_path):
@@ -121,3 +162,47 @@ def test_a_reader_of_a_store_from_an_older_triage_says_how_to_upgrade_it(tmp_pat
     result = run_triage("--db", db, "lookup", "r1")
     assert result.returncode == 2
     assert_one_error_line(result.stderr.decode(), "schema version 1", "ingest")
+
+
+@pytest.mark.parametrize("command", ["ingest", "info", "errors"])
+def test_a_database_that_is_not_a_triage_store_is_never_touched(tmp_path, small_log, command):
+    """Pointing --db at someone's DuckDB file must not add triage's tables into it."""
+    db = tmp_path / "analytics.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE orders AS SELECT 1 AS id")
+    con.execute("CREATE VIEW recent AS SELECT * FROM orders")
+    con.close()
+    before = db.read_bytes()
+    args = [command, str(small_log)] if command == "ingest" else [command]
+    result = run_triage("--db", db, *args)
+    assert result.returncode == 2, result.stderr
+    line = assert_one_error_line(result.stderr.decode(), "not a triage store", "table orders")
+    assert "--db" in line and "ingest" not in line.split(";")[-1]
+    assert db.read_bytes() == before
+    con = duckdb.connect(str(db), read_only=True)
+    tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    con.close()
+    assert tables == {"orders"}
+
+
+def test_an_empty_duckdb_database_or_an_empty_file_becomes_a_store(tmp_path, small_log):
+    empty_db = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty_db)).close()
+    empty_file = tmp_path / "zero.duckdb"
+    empty_file.touch()
+    for db in (empty_db, empty_file):
+        reader = run_triage("--db", db, "info")
+        assert reader.returncode == 2
+        assert_one_error_line(reader.stderr.decode(), str(db))
+        done = run_triage("--db", db, "ingest", small_log)
+        assert done.returncode == 0, done.stderr
+        assert run_triage("--db", db, "info").returncode == 0
+
+
+@pytest.fixture
+def small_log(tmp_path):
+    return write_lines(
+        tmp_path / "logs" / "app.log",
+        [{"timestamp": "2026-11-16T10:00:00Z", "requestId": "r1", "method": "GET",
+          "path": "/v1/x", "statusCode": 200}],
+    )  # fmt: skip

@@ -160,6 +160,8 @@ def open_store(path: Path | str | None = None, *, read_only: bool = False) -> St
     if not read_only:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_file() and path.stat().st_size == 0:
+                path.unlink()  # an empty file (mktemp's, say): the store is made in its place
         except OSError as exc:
             raise StoreError(f"cannot create {path.parent}: {exc.strerror}; pass --db") from None
     # The store holds customer traffic: its files are readable by their owner only.
@@ -186,10 +188,15 @@ def open_store(path: Path | str | None = None, *, read_only: bool = False) -> St
             f"{path} has schema version {version}, newer than this triage "
             f"understands ({SCHEMA_VERSION}); upgrade triage"
         )
+    if version is None:
+        _refuse_foreign(store)
     if read_only:
         if version is None:
             store.close()
-            raise StoreError(f"{path} is not a triage store; run 'triage ingest' with it first")
+            raise StoreError(
+                f"{path} is an empty DuckDB database, not a triage store yet; run "
+                f"'triage --db {path} ingest PATH' to make it one"
+            )
         if version < SCHEMA_VERSION:  # a reader cannot migrate it, and its queries need to
             store.close()
             raise StoreError(
@@ -201,6 +208,20 @@ def open_store(path: Path | str | None = None, *, read_only: bool = False) -> St
         _migrate(store, version)
     _check_rid_hash(store, writable=not read_only)
     return store
+
+
+def _refuse_foreign(store: Store) -> None:
+    """A DuckDB database that holds anything but a triage store is someone else's: triage
+    neither reads it as a store nor adds its tables into it."""
+    objects = store.run("database_objects").fetchall()
+    if not objects:
+        return
+    store.close()
+    shown = ", ".join(f"{kind} {name}" for kind, name in objects)
+    raise StoreError(
+        f"{store.path} is a DuckDB database but not a triage store (it holds {shown}); "
+        "pass --db with a triage store, or a path where none exists yet"
+    )
 
 
 def _check_rid_hash(store: Store, *, writable: bool) -> None:
@@ -249,7 +270,10 @@ def _open_error(path: Path, exc: duckdb.IOException) -> Exception:
         )
         busy.holder = who
         return busy
-    return StoreError(f"cannot open the store {path}: {_first_line(exc)}")
+    return StoreError(
+        f"cannot open the store {path}: {_first_line(exc)}; pass --db with a triage store, "
+        "or a path where none exists yet"
+    )
 
 
 def _process(pid: int) -> str:

@@ -2,7 +2,8 @@
 -- Failures (requests with an error status or error information: `failed`), grouped by the
 -- keys whose $by_* flag is true (the others stay NULL and group nothing): count, share of all failures
 -- in scope, the route's request count (when grouped by route), distinct orgs, first and last
--- seen, and example request ids, newest first. Day and hour buckets are in time zone $tz.
+-- seen, and example request ids, newest first. Day and hour buckets are local times of the
+-- zone whose UTC offsets are $offset_starts / $utc_offsets (see local_time).
 WITH scope AS (
     SELECT * FROM events
     WHERE kind = 'request'
@@ -25,8 +26,11 @@ WITH scope AS (
         CASE WHEN $by_org THEN org_id END AS org,
         CASE WHEN $by_key THEN api_key_id END AS key,
         CASE WHEN $by_service THEN service END AS service,
-        CASE WHEN $by_day THEN strftime(timezone($tz, ts), '%Y-%m-%d') END AS day,
-        CASE WHEN $by_hour THEN strftime(timezone($tz, ts), '%Y-%m-%d %H:00') END AS hour,
+        CASE WHEN $by_day
+             THEN strftime(local_time(ts, $offset_starts, $utc_offsets), '%Y-%m-%d') END AS day,
+        CASE WHEN $by_hour
+             THEN strftime(local_time(ts, $offset_starts, $utc_offsets), '%Y-%m-%d %H:00')
+        END AS hour,
         ts, request_id, org_id
     FROM failures
 ), route_requests AS (

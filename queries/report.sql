@@ -17,8 +17,9 @@ CREATE OR REPLACE TEMP MACRO most_common(x) AS
                              lambda e: {'n': -e.value::BIGINT, 'v': e.key}))[1].v;
 
 -- name: report_stage_counts
--- report_counts: requests, failures and server errors per local day and hour of zone $tz,
--- per week, so no section rescans the store. This week's come from burst_minutes (staged
+-- report_counts: requests, failures and server errors per local day and hour (of the zone
+-- whose UTC offsets are $offset_starts / $utc_offsets: see local_time), per week, so no
+-- section rescans the store. This week's come from burst_minutes (staged
 -- first by stage_burst_minutes, per route and minute, for the incident detections too),
 -- summed per route; the previous week is only compared in total, so it is counted straight
 -- from the store per quarter hour, without routes (a few hundred groups, not a quarter of a
@@ -38,8 +39,9 @@ CREATE OR REPLACE TEMP TABLE report_counts AS
         GROUP BY 1, 2
     )
     SELECT week,
-           strftime(timezone($tz, to_timestamp(slot * 900)), '%Y-%m-%d') AS day,
-           hour(timezone($tz, to_timestamp(slot * 900))) AS hour,
+           strftime(local_time(to_timestamp(slot * 900), $offset_starts, $utc_offsets),
+                    '%Y-%m-%d') AS day,
+           hour(local_time(to_timestamp(slot * 900), $offset_starts, $utc_offsets)) AS hour,
            method, route, sum(requests) AS requests, sum(failures) AS failures,
            sum(server_errors) AS server_errors
     FROM slots GROUP BY ALL;
@@ -137,13 +139,14 @@ ORDER BY dimension DESC, failures DESC, id;
 
 -- name: report_daily
 -- This week's requests and failures per day, and failures per day by type (for the chart),
--- days in zone $tz.
+-- local days (see local_time).
 SELECT c.day, c.requests, c.failures, c.server_errors, t.by_type
 FROM (SELECT day, sum(requests) AS requests, sum(failures) AS failures,
              sum(server_errors) AS server_errors
       FROM report_counts WHERE week = 'this' GROUP BY day) c
 LEFT JOIN (SELECT day, map_from_entries(list((type, n))) AS by_type
-           FROM (SELECT strftime(timezone($tz, to_timestamp(slot * 900)), '%Y-%m-%d') AS day,
+           FROM (SELECT strftime(local_time(to_timestamp(slot * 900), $offset_starts,
+                                            $utc_offsets), '%Y-%m-%d') AS day,
                         type, sum(n) AS n
                  FROM (SELECT slot, coalesce(error_type, '?') AS type, count(*) AS n
                        FROM report_failures WHERE week = 'this' GROUP BY ALL)

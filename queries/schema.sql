@@ -74,6 +74,12 @@ SET TimeZone = 'UTC';
 SET autoinstall_known_extensions = false;
 SET autoload_known_extensions = false;
 SET enable_external_access = false;
+-- local_time(ts, starts, offsets): ts as the wall clock of a time zone reads it, from that
+-- zone's UTC offsets as Python's time zone database gives them (timespec.utc_offsets: the
+-- instants each run of one offset starts at, and the offsets in seconds). DuckDB's own time
+-- zone data is never asked, so buckets and week bounds come from one database.
+CREATE OR REPLACE TEMP MACRO local_time(ts, starts, offsets) AS
+    ts + to_seconds(offsets[len(list_filter(starts, lambda s: s <= ts))]::BIGINT);
 
 -- name: has_meta_table
 -- Whether the open database has triage's meta table (is a triage store at all).

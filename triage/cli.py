@@ -23,7 +23,6 @@ from triage.cli_support import (
     interrupts_held,
     output_file_option,
     output_options,
-    parse_span,
     print_sql,
     raw_option,
     show_sql_option,
@@ -35,6 +34,7 @@ from triage.exceptions import EXIT_BUG, EXIT_INTERRUPTED, EXIT_PARTIAL, TriageEr
 from triage.failures import DEFAULT_BY, GROUP_KEYS, parse_by, parse_status
 from triage.redact import mask
 from triage.report import parse_week
+from triage.timespec import parse_duration
 
 
 class CliError(click.ClickException):
@@ -444,7 +444,7 @@ def sql_command(obj: Context, statement, fmt, output, show_sql, raw) -> None:
 @click.option("--prefix", is_flag=True, help="Accept id prefixes of 8 characters or more.")
 @click.option(
     "--window",
-    type=Parsed("SPAN", parse_span),
+    type=Parsed("SPAN", parse_duration),
     default="1h",
     show_default=True,
     help="How far around the request to look for related failures (30m, 2h).",

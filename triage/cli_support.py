@@ -61,18 +61,6 @@ class Parsed(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
-def parse_span(text: str):
-    """'90s', '30m', '2h', '1d' as a timedelta."""
-    import datetime as dt
-    import re
-
-    m = re.fullmatch(r"\s*(\d+)\s*(s|m|h|d)\s*", text)
-    if not m:
-        raise ValueError(f"cannot read {text!r} as a span; use 90s, 30m, 2h or 1d")
-    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[m.group(2)]
-    return dt.timedelta(**{unit: int(m.group(1))})
-
-
 def time_options(func):
     """--since, --until and --tz, shared by every command that looks at a time range."""
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from triage import catalog
 from triage.exceptions import TriageError
-from triage.timespec import local
+from triage.timespec import local, utc_offsets
 
 if TYPE_CHECKING:  # the store (and duckdb) load only when a command opens one
     from triage.store import Store
@@ -32,7 +32,9 @@ class Filters:
     code: str | None = None
     tz: str = "UTC"
 
-    def params(self) -> dict:
+    def params(self, first: dt.datetime | None, last: dt.datetime | None) -> dict:
+        """The query's parameters; first and last bound the times its local buckets need."""
+        starts, offsets = utc_offsets(self.tz, self.since or first, self.until or last)
         return {
             "since": self.since,
             "until": self.until,
@@ -42,7 +44,8 @@ class Filters:
             "status_max": self.status[1] if self.status else None,
             "type": self.type,
             "code": self.code,
-            "tz": self.tz,
+            "offset_starts": starts,
+            "utc_offsets": offsets,
         }
 
 
@@ -92,7 +95,7 @@ def group_failures(
             f"the store {store.path} holds no requests yet; run 'triage ingest PATH' first"
         )
     params = {
-        **filters.params(),
+        **filters.params(first, last),
         **{f"by_{k}": k in by for k in GROUP_KEYS},
         "examples": examples,
         "limit": limit,

@@ -24,7 +24,7 @@ from triage.incident import (
     stage_minutes,
     summarize,
 )
-from triage.timespec import zone
+from triage.timespec import utc_offsets, zone
 
 if TYPE_CHECKING:  # the store (and duckdb) load only when a command opens one
     from triage.store import Store
@@ -108,11 +108,13 @@ def weekly(
     ).isocalendar()
     prev_start = week_bounds(prev_year, prev_number, tz)[0]
     prev_hours = len(local_hours(prev_start, start, tz))
+    starts, offsets = utc_offsets(tz, prev_start, end)
+    local = {"offset_starts": starts, "utc_offsets": offsets}  # local days and hours, in SQL
     store.run("most_common_macro")
     store.run("report_unordered_staging")
     try:
         stage_minutes(store, start, end)  # this week per route and minute: counts, incidents
-        store.run("report_stage_counts", {"prev_start": prev_start, "start": start, "tz": tz})
+        store.run("report_stage_counts", {"prev_start": prev_start, "start": start, **local})
         store.run("report_stage_failures", {"start": start, "end": end, "prev_start": prev_start})
         if not store.rid_hash_ok:
             store.run("report_request_ids_differ_by_text")
@@ -138,7 +140,7 @@ def weekly(
 
     charted = {
         "codes": _codes(store, baseline_ok),
-        "daily": _daily(store.rows("report_daily", {"tz": tz}), start, tz),
+        "daily": _daily(store.rows("report_daily", local), start, tz),
         "hourly": store.rows("report_hourly"),
     }
     if on_charts is not None:

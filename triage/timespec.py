@@ -2,6 +2,12 @@
 
 "Now" is the wall clock, or $TRIAGE_NOW (an ISO time) so that reports and tests can pin it.
 A naive time is read in the --tz time zone; everything is compared in UTC.
+
+Local time has one source of truth: the IANA time zone database of the `tzdata` package
+triage depends on, the same vintage on every machine (an operating system's copy may be
+years old), or the directory of TZif files that $TRIAGE_TZPATH names. Week bounds are
+computed from it in Python; where DuckDB buckets by local day or hour, it is handed that
+database's UTC offsets (utc_offsets) and never asked its own ICU data.
 """
 
 from __future__ import annotations
@@ -9,24 +15,67 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
-_RELATIVE = re.compile(r"^(\d+)\s*(m|min|h|d|w)$")
-_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|sec|m|min|h|d|w)\s*$")
+_UNITS = {
+    "s": "seconds",
+    "sec": "seconds",
+    "m": "minutes",
+    "min": "minutes",
+    "h": "hours",
+    "d": "days",
+    "w": "weeks",
+}
+LONGEST = dt.timedelta(days=36_600)  # a century: longer spans are typing mistakes
+_ZONE_NAME = re.compile(r"^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$")
 
 
 class TimeSpecError(ValueError):
     """A time or zone the user typed that cannot be read; the message says what would work."""
 
 
+def parse_duration(text: str) -> dt.timedelta:
+    """'90s', '30m', '2h', '1d', '2w' as a timedelta: the one grammar of spans, for spans
+    ago (--since 7d) and widths (--window 2h) alike."""
+    m = _DURATION.match(text)
+    if not m:
+        raise TimeSpecError(f"cannot read {text!r} as a span; use 90s, 30m, 2h, 7d or 2w")
+    span = dt.timedelta(**{_UNITS[m.group(2)]: int(m.group(1))}) if len(m.group(1)) < 12 else None
+    if span is None or span > LONGEST:
+        raise TimeSpecError(f"{text.strip()!r} is longer than a century; use a shorter span")
+    return span
+
+
 def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    """The named IANA zone from triage's time zone database (see the module's docstring)."""
+    found = _zone(name) if _ZONE_NAME.match(name) else None
+    if found is None:
         raise TimeSpecError(
             f"unknown time zone {name!r}; use an IANA name such as UTC, Europe/Paris or "
             "America/New_York"
-        ) from None
+        )
+    return found
+
+
+@cache
+def _zone(name: str) -> ZoneInfo | None:
+    custom = os.environ.get("TRIAGE_TZPATH")
+    if custom:
+        entry: Path | Traversable = Path(custom).joinpath(*name.split("/"))
+    else:
+        entry = resources.files("tzdata").joinpath("zoneinfo", *name.split("/"))
+    if not entry.is_file():
+        return None
+    with entry.open("rb") as fh:
+        try:
+            return ZoneInfo.from_file(fh, key=name)
+        except ValueError:  # not a TZif file (a directory's stray README, say)
+            return None
 
 
 def now() -> dt.datetime:
@@ -39,9 +88,11 @@ def now() -> dt.datetime:
 def parse_time(text: str, tz: str = "UTC", now_: dt.datetime | None = None) -> dt.datetime:
     """An aware UTC datetime from '2026-11-09', '2026-11-09T14:00', '...Z', '24h', '7d'."""
     text = text.strip()
-    m = _RELATIVE.match(text)
-    if m:
-        return (now_ or now()) - dt.timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+    if _DURATION.match(text):
+        try:
+            return (now_ or now()) - parse_duration(text)
+        except OverflowError:
+            raise TimeSpecError(f"{text!r} ago is before the year 1; use a shorter span") from None
     try:
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -62,3 +113,38 @@ def local(value: dt.datetime | None, tz: str) -> str | None:
         value = value.replace(tzinfo=dt.UTC)
     text = value.astimezone(zone(tz)).isoformat(timespec="seconds")
     return text.replace("+00:00", "Z") if tz in ("UTC", "Etc/UTC") else text
+
+
+# The first instant of the offsets' first run: earlier than any time a log can hold.
+_BEGINNING = dt.datetime(1, 1, 2, tzinfo=dt.UTC)
+
+
+def utc_offsets(
+    tz: str, start: dt.datetime | None, end: dt.datetime | None
+) -> tuple[list[dt.datetime], list[int]]:
+    """The zone's UTC offsets from start to end as runs: the instants each run starts at and
+    its offset in seconds. The first run reaches back to the beginning of time and the last
+    one on forever, so every instant falls in one; SQL picks the last run that starts at or
+    before a time (queries/schema.sql, local_time). The clocks are looked at once a day and
+    a change is narrowed down to the second (zones change their clocks months apart)."""
+    z = zone(tz)
+    if start is None or end is None or tz in ("UTC", "Etc/UTC"):
+        return [_BEGINNING], [_offset(z, start or _BEGINNING)]
+    at = start - dt.timedelta(days=1)
+    stop = end + dt.timedelta(days=1)
+    starts, offsets = [_BEGINNING], [_offset(z, at)]
+    while at < stop:
+        step = min(at + dt.timedelta(days=1), stop)
+        if _offset(z, step) != offsets[-1]:
+            lo, hi = at, step  # the change happens after lo, by hi
+            while hi - lo > dt.timedelta(seconds=1):
+                mid = lo + (hi - lo) / 2
+                lo, hi = (mid, hi) if _offset(z, mid) == offsets[-1] else (lo, mid)
+            starts.append(hi.replace(microsecond=0))
+            offsets.append(_offset(z, hi))
+        at = step
+    return starts, offsets
+
+
+def _offset(z: ZoneInfo, at: dt.datetime) -> int:
+    return int(at.astimezone(z).utcoffset().total_seconds())

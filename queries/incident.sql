@@ -46,15 +46,13 @@ SELECT
     count(*) FILTER (WHERE ts >= $since) AS requests,
     count(*) FILTER (WHERE ts >= $since AND failed) AS failures,
     count(*) FILTER (WHERE ts >= $since AND status >= 500) AS server_errors,
-    count(DISTINCT org_id) FILTER (WHERE ts >= $since AND failed)
-        AS orgs_affected,
-    count(DISTINCT api_key_id) FILTER (WHERE ts >= $since AND failed)
-        AS keys_affected,
+    count(DISTINCT org_id) FILTER (WHERE ts >= $since AND failed) AS orgs_affected,
+    count(DISTINCT api_key_id) FILTER (WHERE ts >= $since AND failed) AS keys_affected,
     count(*) FILTER (WHERE ts < $since) AS baseline_requests,
     count(*) FILTER (WHERE ts < $since AND failed) AS baseline_failures
 FROM events
 WHERE kind = 'request'
-  AND ts >= $since - to_minutes($baseline_minutes::BIGINT) AND ts < $until;
+  AND ts >= $since::TIMESTAMPTZ - to_minutes($baseline_minutes::BIGINT) AND ts < $until;
 
 -- name: incident_breakdown
 -- The window's failures by code and by route (dimension 'code' or 'route'), most first,

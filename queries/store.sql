@@ -48,3 +48,22 @@ FROM events;
 -- The request ids of rows named by row id: the examples a report or check picked from staged
 -- rows that carry row ids instead of the ids' text.
 SELECT rowid AS row_id, request_id FROM records WHERE rowid = ANY($row_ids);
+
+-- name: store_contents
+-- What a store holds, for saying why it has no requests to show: sources, lines read,
+-- events (and requests among them), and rejected lines by reason, most common first.
+SELECT
+    (SELECT count(*) FROM sources) AS sources,
+    (SELECT coalesce(sum(lines_consumed), 0) FROM sources) AS lines,
+    count(*) FILTER (WHERE kind <> 'reject') AS events,
+    count(*) FILTER (WHERE kind = 'request') AS requests,
+    count(*) FILTER (WHERE kind = 'reject') AS rejected,
+    (SELECT list(reason || ' ' || n ORDER BY n DESC, reason)
+     FROM (SELECT reject_reason AS reason, count(*) AS n FROM records
+           WHERE kind = 'reject' GROUP BY ALL)) AS reasons
+FROM records;
+
+-- name: last_request_before
+-- The time of the latest request at or before $now: a line dated in the future (a clock
+-- gone wrong) does not make the report pick a week that has not happened.
+SELECT max(ts) FROM events WHERE kind = 'request' AND ts <= $now;

@@ -14,6 +14,8 @@ import pytest
 
 from tests import sample_truth
 from tests.conftest import assert_one_error_line, run_triage
+from triage.adhoc import run_named
+from triage.store import open_store
 
 
 @pytest.fixture(scope="module")
@@ -84,14 +86,24 @@ def test_sql_cannot_read_files_or_urls(sample_db):
         assert_one_error_line(result.stderr.decode(), "SQL failed")
 
 
-def test_queries_lists_documented_queries_but_not_ingest_internals(sample_db):
+def test_queries_lists_only_queries_a_user_can_run(sample_db):
     result = run_triage("--db", sample_db, "queries", "--format", "json")
     rows = {r["name"]: r for r in json.loads(result.stdout)}
-    assert "failures_grouped" in rows and "contract_violations" in rows
-    assert "ingest_lines" not in rows
+    assert "failures_grouped" in rows and "rejects_sample" in rows
+    # steps of ingest, and queries reading tables another query stages, are not listed
+    for step in ("ingest_lines", "contract_violations", "report_codes", "failure_bursts"):
+        assert step not in rows
     assert all(r["description"] for r in rows.values())
     everything = json.loads(run_triage("queries", "--all", "--format", "json").stdout)
-    assert "ingest_lines" in {r["name"] for r in everything}
+    assert {"ingest_lines", "contract_violations"} <= {r["name"] for r in everything}
+
+
+def test_every_listed_query_runs_on_its_own(sample_db):
+    """What `triage queries` lists, `triage query` runs: each one, every parameter unset."""
+    listed = json.loads(run_triage("--db", sample_db, "queries", "--format", "json").stdout)
+    with open_store(sample_db, read_only=True) as store:
+        for row in listed:
+            assert isinstance(run_named(store, row["name"], {}), list), row["name"]
 
 
 def test_query_runs_a_named_query_with_parameters(sample_db, manifest):
@@ -111,6 +123,7 @@ def test_query_refuses_unknown_names_parameters_and_internal_queries(sample_db):
         (["query", "rejects_sample", "--param", "colour=red"], "no parameter colour"),
         (["query", "rejects_sample", "--param", "oops"], "KEY=VALUE"),
         (["query", "ingest_lines"], "does not run on its own"),
+        (["query", "report_codes"], "does not run on its own"),
     ]
     for args, fragment in cases:
         result = run_triage("--db", sample_db, *args)

@@ -132,7 +132,31 @@ def test_an_empty_store_says_to_ingest_first(cli, db_path):
     open_store(db_path).close()  # a store with the schema but no data
     result = cli("errors")
     assert result.exit_code == 2
-    assert_one_error_line(result.stderr, "holds no requests", "triage ingest")
+    assert_one_error_line(result.stderr, "holds nothing yet", "triage ingest")
+
+
+@pytest.mark.parametrize("command", [["errors"], ["report", "weekly"], ["incident", "--auto"]])
+def test_a_store_whose_lines_were_all_rejected_says_so_not_ingest_first(cli, tmp_path, command):
+    log = tmp_path / "nginx.log"
+    log.write_text("".join(f'{{"msg": "no time {i}"}}\n' for i in range(1000)))
+    assert cli("ingest", log).exit_code == 0
+    result = cli(*command)
+    assert result.exit_code == 2
+    line = assert_one_error_line(result.stderr, "1,000 lines ingested", "all rejected")
+    assert "no_timestamp 1000" in line and "triage info" in line
+    assert "ingest PATH' first" not in line
+
+
+def test_a_store_of_trace_lines_only_says_no_line_is_a_request(cli, tmp_path):
+    log = tmp_path / "app.log"
+    log.write_text("".join(
+        f'{{"timestamp": "2026-11-10T10:00:0{i}Z", "requestId": "r{i}", "msg": "x"}}\n'
+        for i in range(5)
+    ))  # fmt: skip
+    assert cli("ingest", log).exit_code == 0
+    result = cli("errors")
+    assert result.exit_code == 2
+    assert_one_error_line(result.stderr, "none is a request", "HTTP method or status", "--mapping")
 
 
 def test_no_store_at_all_says_to_ingest_first(tmp_path):

@@ -173,7 +173,11 @@ def test_bad_mapping_file_is_a_one_line_usage_error(tmp_path, case):
         ('[fields]\nstatus = { field = "status", default = 200 }\n', "default"),
         ('[fields]\nmethod = { field = "request", regex = "(unclosed" }\n', "regular expression"),
         ("[fields]\nstatus = { regex = '(x)' }\n", "field name"),
-        ('[fields]\nstatus = ""\n', "non-empty"),
+        ('[fields]\nstatus = ""\n', "must be a name"),
+        ("[fields]\nstatus = { field = 5 }\n", "not 5"),
+        ('[fields]\nstatus = ["response", 3]\n', "must be a name"),
+        ('[fields]\nstatus = "$.response[["\n', "not a JSONPath"),
+        ('[fields]\nstatus = "$..status"\n', "one value, not a wildcard"),
     ],
     ids=[
         "no-fields",
@@ -184,6 +188,10 @@ def test_bad_mapping_file_is_a_one_line_usage_error(tmp_path, case):
         "bad-regex",
         "no-field",
         "empty-field",
+        "field-a-number",
+        "key-list-with-a-number",
+        "bad-jsonpath",
+        "wildcard-jsonpath",
     ],
 )
 def test_load_mapping_errors_name_the_file_and_the_problem(tmp_path, text, fragment):

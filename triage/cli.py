@@ -365,7 +365,9 @@ def catalog_command(fmt: str) -> None:
 
 @cli.command("queries")
 @click.option("--format", "fmt", type=click.Choice(ROW_FORMATS), default="table", show_default=True)
-@click.option("--all", "show_all", is_flag=True, help="Include the queries ingest runs itself.")
+@click.option(
+    "--all", "show_all", is_flag=True, help="Include the steps of ingest, the schema and reports."
+)
 def queries_command(fmt: str, show_all: bool) -> None:
     """List the named SQL queries, with their parameters and descriptions.
 
@@ -373,7 +375,7 @@ def queries_command(fmt: str, show_all: bool) -> None:
 
     Example: triage queries
     """
-    from triage.sql import INTERNAL_FILES, all_queries
+    from triage.sql import all_queries, runnable
 
     rows = [
         {
@@ -383,7 +385,7 @@ def queries_command(fmt: str, show_all: bool) -> None:
             "description": q.description.split("\n")[0],
         }
         for q in all_queries().values()
-        if show_all or q.file not in INTERNAL_FILES
+        if show_all or runnable(q)
     ]
     emit(rows, fmt, None)
 
@@ -406,7 +408,7 @@ def query_command(obj: Context, name, params, fmt, output, show_sql, raw) -> Non
 
     Example: triage query rejects_by_reason --format json
     """
-    from triage.sql import run_named
+    from triage.adhoc import run_named
 
     with obj.open(read_only=True, show_sql=show_sql) as store:
         rows = run_named(store, name, parse_params(params))
@@ -425,7 +427,7 @@ def sql_command(obj: Context, statement, fmt, output, show_sql, raw) -> None:
 
     Example: triage sql "SELECT route, count(*) FROM events GROUP BY ALL ORDER BY 2 DESC"
     """
-    from triage.sql import run_adhoc
+    from triage.adhoc import run_adhoc
 
     if show_sql:
         click.echo(statement, err=True)
@@ -541,7 +543,7 @@ def reply(obj: Context, request_id, tz, fmt, output) -> None:
 
     Example: triage reply 21555e8c-bbea-4dbf-ae18-e5fe078a9635 --tz America/New_York
     """
-    _lookup_view(obj, "reply", [request_id.strip()], tz, fmt, output)
+    _lookup_view(obj, "reply", gather_ids((request_id,), None), tz, fmt, output)
 
 
 def _lookup_view(obj: Context, view: str, ids: list[str], tz: str, fmt: str, output) -> None:
@@ -621,6 +623,11 @@ def gather_ids(ids: tuple[str, ...], ticket) -> list[str]:
     for arg in ids:
         if arg == "-":
             wanted += [line.strip() for line in click.get_text_stream("stdin") if line.strip()]
+        elif not arg.strip():
+            raise click.BadParameter(
+                "an empty request id matches nothing; give the id as the customer quoted it",
+                param_hint="IDS",
+            )
         else:
             wanted.append(arg.strip())
     if ticket is not None:

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import signal
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import click
 
+from triage.exceptions import TriageError
 from triage.timespec import TimeSpecError, parse_time, zone
 
 ROW_FORMATS = ("table", "json", "csv", "md")
@@ -144,19 +143,19 @@ def emit(rows: Sequence[dict], fmt: str, output: Path | None, *, raw: bool = Fal
 
 
 def write_text(text: str, output: Path | None) -> None:
-    """To stdout, or atomically to a file (temp file + rename)."""
+    """To stdout, or atomically to a file (click writes a temporary file beside it and
+    renames it into place, so a reader never sees half a report)."""
     if output is None or str(output) == "-":
         click.echo(text, nl=False)
         return
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent or ".")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with click.open_file(str(output), "w", encoding="utf-8", atomic=True) as fh:
             fh.write(text)
-        os.replace(tmp, output)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):  # a Ctrl-C just after the rename
-            os.unlink(tmp)
-        raise
+    except OSError as exc:
+        raise TriageError(
+            f"cannot write {output}: {exc.strerror or exc}; choose a folder that exists "
+            "and that you can write to"
+        ) from None
     click.echo(f"wrote {output}", err=True)
 
 

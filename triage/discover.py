@@ -22,14 +22,23 @@ _LOG_NAME = re.compile(
 
 
 @dataclass(frozen=True)
+class Problem:
+    path: str  # as given (a path may hold ':' itself)
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.why}"
+
+
+@dataclass(frozen=True)
 class Found:
     inputs: list[str]  # paths to read, in order, each once ('-' is stdin)
-    problems: list[str]  # one line each: what could not be found or listed, and why
+    problems: list[Problem]  # what could not be found or listed, and why
 
 
 def discover(args: list[str]) -> Found:
     inputs: list[str] = []
-    problems: list[str] = []
+    problems: list[Problem] = []
     seen: set[str] = set()
 
     def add(path: str) -> None:
@@ -45,8 +54,11 @@ def discover(args: list[str]) -> Found:
             files = _walk(arg, problems)
             if not files:
                 problems.append(
-                    f"{arg}: directory holds no *.log, *.ndjson or *.jsonl files; "
-                    "name the files or use a glob"
+                    Problem(
+                        arg,
+                        "directory holds no *.log, *.ndjson or *.jsonl files; "
+                        "name the files or use a glob",
+                    )
                 )
             for f in files:
                 add(f)
@@ -55,20 +67,20 @@ def discover(args: list[str]) -> Found:
         elif _GLOB_CHARS & set(arg):
             matches = sorted(m for m in glob.glob(arg, recursive=True) if os.path.isfile(m))
             if not matches:
-                problems.append(f"{arg}: no file matches this pattern")
+                problems.append(Problem(arg, "no file matches this pattern"))
             for m in matches:
                 add(m)
         else:
-            problems.append(f"{arg}: no such file or directory")
+            problems.append(Problem(arg, "no such file or directory"))
     return Found(inputs, problems)
 
 
-def _walk(root: str, problems: list[str]) -> list[str]:
+def _walk(root: str, problems: list[Problem]) -> list[str]:
     """Log files below root, in a stable order; hidden files and folders are skipped."""
     out: list[str] = []
 
     def onerror(exc: OSError) -> None:
-        problems.append(f"{exc.filename}: {exc.strerror}")
+        problems.append(Problem(str(exc.filename), exc.strerror or str(exc)))
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=onerror):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))

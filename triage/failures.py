@@ -91,9 +91,9 @@ def group_failures(
     scope = store.one("requests_in_scope", {"since": filters.since, "until": filters.until})
     requests, in_store, first, last = scope
     if not in_store:
-        raise TriageError(
-            f"the store {store.path} holds no requests yet; run 'triage ingest PATH' first"
-        )
+        from triage.store import why_no_requests
+
+        raise TriageError(why_no_requests(store))
     params = {
         **filters.params(first, last),
         **{f"by_{k}": k in by for k in GROUP_KEYS},

@@ -94,7 +94,9 @@ def summarize(
     if since is None or until is None:
         first, last = store.one("store_range")[:2]
         if first is None:
-            raise TriageError(f"the store {store.path} holds no events; run 'triage ingest' first")
+            from triage.store import why_no_requests
+
+            raise TriageError(why_no_requests(store))
         since = since or first
         until = until or last + dt.timedelta(seconds=1)
     if until <= since:

@@ -20,6 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from triage.discover import discover
+from triage.exceptions import TriageError
 from triage.mapping import empty_params
 from triage.reader import (
     HEAD_LEN,
@@ -43,7 +44,24 @@ MAX_LINE_BYTES = 1 << 20  # longer lines are rejected as too_long (their neighbo
 # An ingest of many files lets waiting commands in between files once it has held the store
 # this long (DuckDB locks a store for the whole time a process has it open): a reader waits
 # about this long plus the file being read, and a long ingest pays a 0.3 s pause each time.
-SHARE_AFTER_SECONDS = float(os.environ.get("TRIAGE_SHARE_AFTER", "5"))
+SHARE_AFTER_SECONDS = 5.0
+
+
+def share_after() -> float:
+    """Seconds an ingest holds the store before letting readers in: $TRIAGE_SHARE_AFTER."""
+    text = os.environ.get("TRIAGE_SHARE_AFTER")
+    if text is None:
+        return SHARE_AFTER_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise TriageError(
+            f"TRIAGE_SHARE_AFTER={text!r} is not a number of seconds; set it to one (such as "
+            "5 or 0.5), or unset it"
+        )
+    return seconds
 
 
 class AccountingError(Exception):
@@ -134,7 +152,10 @@ class Summary:
         events = f"{d['events']:,} events ({d['requests']:,} requests)"
         if d["repaired"]:
             clean = d["events"] - d["repaired"]
-            events = f"{d['events']:,} events ({clean:,} clean + {d['repaired']:,} repaired)"
+            events = (
+                f"{d['events']:,} events ({d['requests']:,} requests; {clean:,} clean + "
+                f"{d['repaired']:,} repaired)"
+            )
         out = [
             f"files: {d['files']} read, {d['files_skipped']} skipped (already ingested or empty), "
             f"{d['files_failed']} failed",
@@ -188,16 +209,17 @@ def ingest_paths(
 ) -> Summary:
     """Ingest every file named by args (files, directories, globs, '-' for stdin)."""
     started = time.perf_counter()
+    hold_for = share_after()
     found = discover(args)
     if on_inputs:
         on_inputs(found.inputs)
-    results = [FileResult(p.split(":", 1)[0], "error", p) for p in found.problems]
+    results = [FileResult(p.path, "error", str(p)) for p in found.problems]
     params = {**empty_params(), **(mapping or {}), "max_line_bytes": MAX_LINE_BYTES}
     _prepare(store)
     try:
         held_since = time.monotonic()
         for i, name in enumerate(found.inputs):
-            if i and time.monotonic() - held_since > SHARE_AFTER_SECONDS:
+            if i and time.monotonic() - held_since > hold_for:
                 # between files, nothing is uncommitted: let waiting readers in
                 store.let_readers_in()
                 _prepare(store)

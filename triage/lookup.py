@@ -27,6 +27,12 @@ LABELLED = re.compile(
 MIN_PREFIX = 8
 
 
+def looks_like_an_id(token: str) -> bool:
+    """After a label ("request id was ..."), only a token shaped like an id is one: it holds
+    a digit, or joins letters with '-' or '_' (req-abc). Words (was, is, missing) are not."""
+    return bool(re.search(r"\d", token) or re.fullmatch(r"[A-Za-z0-9]+([-_][A-Za-z0-9]+)+", token))
+
+
 def ids_in_text(text: str) -> list[str]:
     """Every request id in free text, in order of appearance, each once (UUIDs lower-cased)."""
     found: dict[str, int] = {}
@@ -34,7 +40,7 @@ def ids_in_text(text: str) -> list[str]:
         found.setdefault(m.group(0).lower(), m.start())
     for m in LABELLED.finditer(text):
         value = m.group(1).rstrip(".,;:")
-        if not UUID.fullmatch(value):
+        if not UUID.fullmatch(value) and looks_like_an_id(value):
             found.setdefault(value, m.start(1))
     return sorted(found, key=found.get)
 

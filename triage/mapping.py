@@ -100,13 +100,24 @@ def load_mapping(path: Path) -> dict:
     return params
 
 
-def json_path(field: str | list, where: str) -> str:
-    """A DuckDB JSONPath for a dotted name, a list of keys, or a JSONPath as given."""
+def json_path(field: object, where: str) -> str:
+    """A DuckDB JSONPath for a dotted name, a list of keys, or a JSONPath as given (checked
+    by DuckDB itself, so a bad one is a mapping error now, not a failed ingest later)."""
     if isinstance(field, str) and field.startswith("$"):
+        kind = _check_in_duckdb(
+            "SELECT typeof(json_extract_string('{}', $x))",
+            field,
+            f'{where}: {field!r} is not a JSONPath DuckDB can read (write $.a.b or $."a.b")',
+        )
+        if kind != "VARCHAR":  # a wildcard ($..x, $.a[*]) finds many values, not one
+            raise MappingError(f"{where}: {field!r} must name one value, not a wildcard")
         return field
     keys = field.split(".") if isinstance(field, str) else field
-    if not keys or not all(isinstance(k, str) and k for k in keys):
-        raise MappingError(f"{where}: field must be a non-empty name or list of names")
+    if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k for k in keys):
+        raise MappingError(
+            f'{where}: field must be a name ("request_time"), a dotted path '
+            f'("request.id"), a list of keys or a JSONPath, not {field!r}'
+        )
     return "$" + "".join("." + json.dumps(k) for k in keys)
 
 
@@ -141,13 +152,14 @@ def _strptime_format(value: object, where: str) -> str:
     return value
 
 
-def _check_in_duckdb(statement: str, value: str, message: str) -> None:
-    """Run a probe with the value in a throwaway in-memory DuckDB; any error is the user's."""
+def _check_in_duckdb(statement: str, value: str, message: str) -> object:
+    """Run a probe with the value in a throwaway in-memory DuckDB; any error is the user's.
+    Returns the probe's one value."""
     import duckdb
 
     con = duckdb.connect()
     try:
-        con.execute(statement, {"x": value}).fetchall()
+        return con.execute(statement, {"x": value}).fetchall()[0][0]
     except duckdb.Error as exc:
         reason = str(exc).strip().splitlines()[0]
         raise MappingError(f"{message} ({reason})") from None

@@ -24,7 +24,7 @@ from triage.incident import (
     stage_minutes,
     summarize,
 )
-from triage.timespec import utc_offsets, zone
+from triage.timespec import now, utc_offsets, zone
 
 if TYPE_CHECKING:  # the store (and duckdb) load only when a command opens one
     from triage.store import Store
@@ -76,11 +76,15 @@ def week_bounds(year: int, week: int, tz: str) -> tuple[dt.datetime, dt.datetime
 
 
 def last_complete_week(store: Store, tz: str) -> tuple[int, int]:
-    """The latest week whose end the store's data reaches (within an hour)."""
-    last = store.one("store_range")[1]
+    """The latest week that is over by now and whose end the store's requests reach (within
+    an hour). A line dated in the future does not count."""
+    at = now()
+    last = store.one("last_request_before", {"now": at})[0]
     if last is None:
-        raise TriageError(f"the store {store.path} holds no events; run 'triage ingest' first")
-    reach = (last + dt.timedelta(hours=1)).astimezone(zone(tz))
+        from triage.store import why_no_requests
+
+        raise TriageError(why_no_requests(store))
+    reach = min(last + dt.timedelta(hours=1), at).astimezone(zone(tz))
     monday = reach.date() - dt.timedelta(days=reach.weekday())
     year, week, _ = (monday - dt.timedelta(days=7)).isocalendar()
     return year, week

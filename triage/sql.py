@@ -103,56 +103,33 @@ def get(name: str) -> Query:
         ) from None
 
 
-# Queries that only make sense inside ingest, a migration or another query's set-up;
-# `triage query` will not run them.
+# Files whose queries only make sense inside ingest, a migration or the catalogue's set-up.
 INTERNAL_FILES = {"schema.sql", "ingest.sql", "catalog.sql"}
+_STAGES = re.compile(r"CREATE\s+OR\s+REPLACE\s+TEMP\s+TABLE\s+(\w+)", re.IGNORECASE)
+
+
+@cache
+def staged_tables() -> frozenset[str]:
+    """Temporary tables some query stages for others to read (the catalogue's are made by
+    whoever runs a query that reads them)."""
+    return frozenset(
+        name
+        for q in all_queries().values()
+        for name in _STAGES.findall(q.sql)
+        if not name.startswith("catalog_")
+    )
+
+
+def runnable(q: Query) -> bool:
+    """Can a user run this query on its own, read-only (`triage query`)? It reads the store,
+    and no table another query has to stage first; statements that write are not."""
+    body = _strip_comments(q.sql).lstrip().upper()
+    if q.file in INTERNAL_FILES or not body.startswith(("SELECT", "WITH")):
+        return False
+    words = set(re.findall(r"\w+", _strip_comments(q.sql)))
+    return not (words & staged_tables())
 
 
 def rows_of(cur) -> list[dict]:
     names = [d[0] for d in cur.description]
     return [dict(zip(names, values, strict=True)) for values in cur.fetchall()]
-
-
-def run_named(store, name: str, params: dict) -> list[dict]:
-    """Run a named query for `triage query`: unset parameters are NULL; internal ones refused."""
-    q = get(name)
-    if q.file in INTERNAL_FILES:
-        raise QueryFileError(
-            f"query {name!r} is part of ingest or the schema and does not run "
-            "on its own; see 'triage queries'"
-        )
-    unknown = sorted(set(params) - set(q.params))
-    if unknown:
-        raise QueryFileError(
-            f"query {name!r} has no parameter {', '.join(unknown)}; "
-            f"it takes: {', '.join(q.params) or 'none'}"
-        )
-    if "catalog_" in q.sql:
-        store.register_catalog()
-    return rows_of(store.run(name, {p: params.get(p) for p in q.params}))
-
-
-def run_adhoc(store, statement: str) -> list[dict]:
-    """Run the user's own SQL on a read-only connection (the one place SQL text comes in)."""
-    import duckdb
-
-    from triage.redact import mask
-    from triage.store import interruptible
-
-    store.register_catalog()
-    try:
-        with interruptible():
-            cur = store.con.execute(statement)
-    except duckdb.Error as exc:
-        text = str(exc).strip().splitlines()[0]
-        if "read-only" in text or "read only" in text:
-            raise QueryFileError(
-                "triage sql is read-only: it cannot change the store "
-                "(use triage ingest to add data)"
-            ) from None
-        # DuckDB's message may quote a stored value (a failed cast shows it)
-        raise QueryFileError(f"the SQL failed: {mask(text)}") from None
-    if cur.description is None:
-        return []
-    with interruptible():
-        return rows_of(cur)

@@ -336,6 +336,26 @@ def describe(store: Store) -> dict:
     }
 
 
+def why_no_requests(store: Store) -> str:
+    """Why a store has no requests to show, and what to do: never "run ingest" to someone
+    who did, only to find every line rejected or read as something else."""
+    sources, lines, events, _, rejected, reasons = store.one("store_contents")
+    if not sources:
+        return f"the store {store.path} holds nothing yet; run 'triage ingest PATH' first"
+    read = f"{lines:,} lines ingested from {sources} file{'s' if sources != 1 else ''}"
+    if events == 0:
+        return (
+            f"{read}, all rejected ({', '.join(reasons or [])}): no requests to show; see "
+            "'triage info' for the lines and reasons, and README for the shapes triage reads "
+            "(or a --mapping)"
+        )
+    return (
+        f"{read}, but none is a request ({events:,} trace or log events, {rejected:,} "
+        "rejected): no line has an HTTP method or status; see 'triage info', and pass a "
+        "--mapping naming those fields"
+    )
+
+
 def describe_range(store: Store) -> dict:
     """What time the store covers and when it was last fed."""
     row = store.one("store_range")

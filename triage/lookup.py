@@ -42,7 +42,7 @@ def ids_in_text(text: str) -> list[str]:
         value = m.group(1).rstrip(".,;:")
         if not UUID.fullmatch(value) and looks_like_an_id(value):
             found.setdefault(value, m.start(1))
-    return sorted(found, key=found.get)
+    return sorted(found, key=lambda value: found[value])
 
 
 def looks_malformed(request_id: str) -> str | None:

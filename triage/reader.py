@@ -21,7 +21,7 @@ import tempfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -117,10 +117,11 @@ def open_input(name: str, spooled: str | None = None) -> Opened:
     except OSError as exc:
         raise ReadError(f"{name}: {exc.strerror or exc}") from None
     compression = sniff_compression(peek)
+    stream: BinaryIO
     if compression == "gzip":
-        stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb")
+        stream = cast(BinaryIO, gzip.GzipFile(fileobj=raw, mode="rb"))
     elif compression == "zstd":
-        stream = _ZstdReader(spooled or name)
+        stream = cast(BinaryIO, _ZstdReader(spooled or name))
     else:
         stream = raw
     plain_file = compression == "none"

@@ -28,7 +28,7 @@ def sparkline(values: list[int]) -> str:
 
 
 def _autoescape(name: str | None) -> bool:
-    return bool(name) and ".html" in name
+    return name is not None and ".html" in name
 
 
 def _when(value: dt.datetime | None, tz: str = "UTC", fmt: str = "%Y-%m-%d %H:%M:%S %Z") -> str:

@@ -77,8 +77,16 @@ class Store:
         with interruptible():
             return sql.rows_of(cur)
 
-    def one(self, name: str, params: dict | None = None) -> tuple | None:
-        """The first row of a named query (the result is read to its end, as DuckDB wants)."""
+    def one(self, name: str, params: dict | None = None) -> tuple:
+        """The one row of a named query that always returns one (an aggregate)."""
+        row = self.one_or_none(name, params)
+        if row is None:
+            raise AssertionError(f"query {name!r} returned no row")  # a bug in queries/
+        return row
+
+    def one_or_none(self, name: str, params: dict | None = None) -> tuple | None:
+        """The first row of a named query, or None (the result is read to its end, as
+        DuckDB wants)."""
         cur = self.run(name, params)
         with interruptible():
             rows = cur.fetchall()
@@ -228,7 +236,7 @@ def _check_rid_hash(store: Store, *, writable: bool) -> None:
     """rid_hash values are comparable with this DuckDB's hash() only if it wrote them: after
     a DuckDB upgrade a writer hashes the ids again (once), a reader falls back to text."""
     probe = store.one("rid_hash_probe")[0]
-    stored = store.one("stored_rid_hash_probe")
+    stored = store.one_or_none("stored_rid_hash_probe")
     if stored is not None and stored[0] == probe:
         return
     if not writable:
@@ -243,7 +251,7 @@ def _check_rid_hash(store: Store, *, writable: bool) -> None:
 def _schema_version(store: Store) -> int | None:
     if not store.one("has_meta_table")[0]:
         return None
-    row = store.one("schema_version")
+    row = store.one_or_none("schema_version")
     return int(row[0]) if row else None
 
 

@@ -147,4 +147,5 @@ def utc_offsets(
 
 
 def _offset(z: ZoneInfo, at: dt.datetime) -> int:
-    return int(at.astimezone(z).utcoffset().total_seconds())
+    offset = at.astimezone(z).utcoffset()
+    return int(offset.total_seconds()) if offset is not None else 0

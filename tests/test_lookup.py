@@ -158,3 +158,20 @@ def test_html_is_escaped_and_self_contained(db, manifest):
     assert html.startswith("<!doctype html>")
     assert "Content-Security-Policy" in html
     assert "<script" not in html and "http://" not in html and "https://" not in html
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "html"])
+def test_lookup_says_when_the_error_came_from_flattened_fields(cli, tmp_path, fmt):
+    rid = "0f1e1d5a-0000-4000-8000-000000000001"
+    log = tmp_path / "flat.log"
+    log.write_text(
+        json.dumps(
+            {"timestamp": "2026-11-10T10:00:00Z", "requestId": rid, "method": "GET",
+             "path": "/v1/incidents/42", "statusCode": 404,
+             "errorType": "invalid_request_error", "errorCode": "not_found"}
+        ) + "\n"
+    )  # fmt: skip
+    assert cli("ingest", log).exit_code == 0
+    result = cli("lookup", rid, "--format", fmt)
+    assert result.exit_code == 0, result.output
+    assert "not_found" in result.stdout and "errorType/errorCode fields" in result.stdout

@@ -93,6 +93,7 @@ def test_incident_auto_finds_the_500_burst_and_counts_it(sample_ingest, manifest
     )
     import json
 
+    assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout)
     start, end = burst["window"]["start"], burst["window"]["end"]
     assert found["start"] <= end and found["end"] >= start
@@ -102,15 +103,32 @@ def test_incident_auto_finds_the_500_burst_and_counts_it(sample_ingest, manifest
 def test_html_versions_are_escaped_pages(sample_ingest, manifest):
     rid = scenario_id(manifest, "ci_skips_states")
     for args in (["summary", rid], ["reply", rid], ["incident", "--auto"]):
-        html = run_triage("--db", sample_ingest[0], *args, "--format", "html").stdout.decode()
+        result = run_triage("--db", sample_ingest[0], *args, "--format", "html")
+        assert result.returncode == 0, result.stderr
+        html = result.stdout.decode()
         assert html.startswith("<!doctype html>") and "Content-Security-Policy" in html
         assert "<script" not in html
 
 
 def test_summaries_never_show_planted_secrets(sample_ingest, manifest):
     ids = sorted({s["request_id"] for s in manifest["secrets"] if s.get("request_id")})
-    outputs = [run_triage("--db", sample_ingest[0], "summary", *ids).stdout.decode()]
-    outputs += [run_triage("--db", sample_ingest[0], "reply", i).stdout.decode() for i in ids]
+    assert len(ids) == len(manifest["secrets"])
+    summary = run_triage("--db", sample_ingest[0], "summary", *ids)
+    assert summary.returncode == 0, summary.stderr
+    text = summary.stdout.decode()
+    # every id has its summary, so the absence below is masking, not missing output
+    headers = [line for line in text.splitlines() if line.startswith("### Support summary")]
+    assert headers == [f"### Support summary: request `{i}`" for i in ids], headers
+    # the lines that held a key or an e-mail address are shown, masked
+    assert "The API said: `Invalid API key scl_live_[REDACTED]`" in text
+    assert "[REDACTED-EMAIL]" in text
+    outputs = [text]
+    for i in ids:
+        reply = run_triage("--db", sample_ingest[0], "reply", i)
+        assert reply.returncode == 0, reply.stderr
+        assert f"`{i}`" in reply.stdout.decode()  # the draft quotes the request id back
+        outputs.append(reply.stdout.decode())
     for out in outputs:
         for secret in manifest["secrets"]:
-            assert secret["value"] not in out
+            assert secret["value"] not in out, secret["kind"]
+            assert secret["value"].split()[-1] not in out, secret["kind"]  # "Bearer <key>"

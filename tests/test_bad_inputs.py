@@ -24,6 +24,7 @@ import pytest
 
 import triage.ingest
 from tests.conftest import (
+    Watched,
     all_rows,
     append_lines,
     assert_one_error_line,
@@ -643,28 +644,34 @@ def test_35_a_second_process_while_ingest_holds_the_store(tmp_path):
     db = tmp_path / "s.duckdb"
     other = write_lines(tmp_path / "b.log", [log_line(1)])
     holder = start_stdin_ingest(db)
+    waiting = None
     try:
         holder.stdin.write(json.dumps(log_line(0)).encode() + b"\n")
         busy = run_triage("--db", db, "ingest", other)
         assert busy.returncode == 3, busy.stderr
         assert_one_error_line(busy.stderr.decode(), "s.duckdb", f"process {holder.pid}")
-        waiting = subprocess.Popen(
-            [sys.executable, "-m", "triage", "--db", str(db), "--wait", "60", "ingest", str(other)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+        waiting = Watched("--db", db, "--wait", "60", "ingest", other)
+        # it found the store held and waits: it has not failed, and has not run yet
+        waiting.wait_for_stderr(
+            f"waiting up to 60s for the store: it is in use by process {holder.pid}"
         )
-        time.sleep(0.5)
+        assert waiting.running() and holder.poll() is None
         holder.stdin.close()
         assert holder.wait(timeout=60) == 0, holder.stderr.read()
-        out, err = waiting.communicate(timeout=60)
-        assert waiting.returncode == 0, err
+        assert waiting.finish(timeout=60) == 0, waiting.stderr
     finally:
         if holder.poll() is None:
             holder.kill()
             holder.wait()
+        if waiting is not None:
+            waiting.kill()
     with open_store(db) as s:
         assert sorted(event_ids(s)) == ["r0", "r1"]
         assert stored_once(s) == 2
+        # the waiter's file went in after the holder's stdin: its source came second
+        sources = all_rows(s, "SELECT path FROM sources ORDER BY source_id")
+        assert [Path(p).name for (p,) in sources][-1] == "b.log", sources
+        assert len(sources) == 2
 
 
 def test_36_sigkill_mid_ingest(tmp_path):

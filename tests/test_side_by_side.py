@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.conftest import assert_one_error_line, log_line, run_triage, write_lines
+from tests.conftest import Watched, assert_one_error_line, log_line, run_triage, write_lines
 
 
 @pytest.fixture
@@ -62,61 +62,43 @@ def test_wait_gives_up_after_the_time_given(held_store):
     assert_one_error_line(err, "in use by")
 
 
-def test_wait_succeeds_once_the_holder_lets_go(held_store):
-    db, holder = held_store
-    waiting = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "triage",
-            "--db",
-            str(db),
-            "--wait",
-            "30",
-            "info",
-            "--format",
-            "json",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    time.sleep(1.0)
-    assert waiting.poll() is None  # still waiting, not failed
+def release(holder) -> None:
     holder.stdin.write("\n")
     holder.stdin.flush()
-    holder.wait(timeout=30)
-    out, err = waiting.communicate(timeout=60)
-    assert waiting.returncode == 0, err
-    assert b"waiting up to 30s" in err
-    assert json.loads(out)["trace_events"] == 3
+    assert holder.wait(timeout=30) == 0
+
+
+def test_wait_succeeds_once_the_holder_lets_go(held_store):
+    db, holder = held_store
+    waiting = Watched("--db", db, "--wait", "30", "info", "--format", "json")
+    try:
+        # it found the store in use and said so: it is waiting, not failed, not done
+        line = waiting.wait_for_stderr("waiting up to 30s for the store")
+        assert f"process {holder.pid}" in line
+        assert waiting.running() and holder.poll() is None
+        release(holder)  # only now can it open the store
+        assert waiting.finish(timeout=60) == 0, waiting.stderr
+    finally:
+        waiting.kill()
+    assert json.loads(waiting.stdout)["trace_events"] == 3
 
 
 def test_a_second_ingest_waits_its_turn_and_adds_each_line_once(held_store, tmp_path):
     db, holder = held_store
     more = write_lines(tmp_path / "b.log", [log_line(i) for i in range(10, 15)])
-    second = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "triage",
-            "--db",
-            str(db),
-            "--wait",
-            "30",
-            "ingest",
-            "--format",
-            "json",
-            str(more),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    time.sleep(0.5)
-    holder.stdin.write("\n")
-    holder.stdin.flush()
-    out, err = second.communicate(timeout=60)
-    assert second.returncode == 0, err
-    assert json.loads(out)["events"] == 5
+    second = Watched("--db", db, "--wait", "30", "ingest", "--format", "json", more)
+    try:
+        second.wait_for_stderr(
+            f"waiting up to 30s for the store: it is in use by process {holder.pid}"
+        )
+        assert second.running() and holder.poll() is None  # waited while the store was held
+        release(holder)
+        assert second.finish(timeout=60) == 0, second.stderr
+    finally:
+        second.kill()
+    assert json.loads(second.stdout)["events"] == 5
+    final = json.loads(run_triage("--db", db, "info", "--format", "json").stdout)
+    assert final["trace_events"] == 3 + 5
 
 
 def _big_log(path, first, n):

@@ -2,13 +2,14 @@
 
 The log is written here, request by request (PLANTED); each expectation is computed from
 that list with plain Python (or written out by hand), never taken from what triage printed.
+Relative times (--since 24h, 7d, 2w) are checked against "now" pinned by $TRIAGE_NOW.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -219,3 +220,80 @@ def test_by_hour_in_kolkata_by_hand(planted_db):
     }
     first = rows[0]
     assert first["first_seen"] == "2026-11-16T15:35:00+05:30"
+
+
+# --- relative times against a pinned now -----------------------------------------------------
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+AGES = {  # request id -> how long before NOW it failed
+    "a1h": timedelta(hours=1),
+    "a24h": timedelta(hours=24),  # exactly 24h: inside --since 24h, outside --until 24h
+    "a25h": timedelta(hours=25),
+    "a6d23h": timedelta(days=6, hours=23),
+    "a7d1h": timedelta(days=7, hours=1),
+    "a13d": timedelta(days=13),
+    "a15d": timedelta(days=15),
+}
+
+
+@pytest.fixture(scope="module")
+def aged_db(tmp_path_factory):
+    root = tmp_path_factory.mktemp("relative")
+    lines = [
+        line(rid, (NOW - age).isoformat().replace("+00:00", "Z"), "api-gateway", "GET",
+             "/v1/incidents", 500, "org_a", "internal_error", "internal_error")
+        for rid, age in AGES.items()
+    ]  # fmt: skip
+    log = write_lines(root / "aged.ndjson", lines)
+    db = root / "aged.duckdb"
+    result = CliRunner().invoke(triage_cli, ["--db", str(db), "ingest", str(log)])
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def failed_ids(db, *args, now="2026-11-20T12:00:00Z") -> set[str]:
+    rows = errors(db, *args, "--examples", "100", env={"TRIAGE_NOW": now})
+    return {rid for r in rows for rid in r["examples"]}
+
+
+@pytest.mark.parametrize(
+    ("args", "ids"),
+    [
+        (["--since", "30m"], set()),
+        (["--since", "90min"], {"a1h"}),
+        (["--since", "24h"], {"a1h", "a24h"}),
+        (["--since", "7d"], {"a1h", "a24h", "a25h", "a6d23h"}),
+        (["--since", "2w"], {"a1h", "a24h", "a25h", "a6d23h", "a7d1h", "a13d"}),
+        (["--until", "24h"], {"a25h", "a6d23h", "a7d1h", "a13d", "a15d"}),
+        (["--since", "7d", "--until", "24h"], {"a25h", "a6d23h"}),
+        (["--since", "2w", "--until", "1w"], {"a7d1h", "a13d"}),
+    ],
+)
+def test_relative_times_count_back_from_triage_now(aged_db, args, ids):
+    assert failed_ids(aged_db, *args) == ids
+
+
+def test_triage_now_is_what_relative_times_count_from(aged_db):
+    # the same instant written with an offset is the same now
+    assert failed_ids(aged_db, "--since", "24h", now="2026-11-20T13:00:00+01:00") == {
+        "a1h",
+        "a24h",
+    }
+    # a now one day later: a1h is 25 h old then, a24h exactly 48 h (--since is inclusive)
+    later = (NOW + timedelta(days=1)).isoformat()
+    assert failed_ids(aged_db, "--since", "48h", now=later) == {"a1h", "a24h"}
+    assert failed_ids(aged_db, "--since", "26h", now=later) == {"a1h"}
+    # relative times do not depend on --tz
+    assert failed_ids(aged_db, "--since", "24h", "--tz", "Asia/Kolkata") == {"a1h", "a24h"}
+
+
+def test_an_empty_relative_range_says_what_the_store_covers(aged_db):
+    result = CliRunner().invoke(
+        triage_cli,
+        ["--db", str(aged_db), "errors", "--since", "30m", "--format", "json"],
+        env={"TRIAGE_NOW": "2026-11-20T12:00:00Z"},
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == []
+    assert "no failures match" in result.stderr
+    assert "0 requests in the chosen time range" in result.stderr

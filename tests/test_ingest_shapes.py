@@ -536,3 +536,68 @@ def test_nested_and_alternative_names_alone(tmp_path):
     rows = events_of_lines(tmp_path, [{**BASE_HTTP, **fields} for fields, _, _ in ALONE])
     got = [(e["kind"], e[column]) for e, (_, column, _) in zip(rows, ALONE, strict=True)]
     assert got == [("request", value) for _, _, value in ALONE]
+
+
+# --- route ids: long hex strings and ULIDs become {id}; words stay --------------------------
+
+ID_SEGMENTS = [
+    "0123456789abcdef",  # 16 hex digits: the shortest long hex
+    "0123456789ABCDEF0123456789abcdef01234567",  # 40, mixed case (a sha1)
+    "5d41402abc4b2a76b9719d911017c592",  # an md5
+    "01ARZ3NDEKTSV4RRFFQ69G5FAV",  # a ULID
+    "01JQ5X8M3T9Z7K2B4C6D8E0F1G",  # another ULID
+    "7d79b7b7-6944-408e-acc7-98e7e8a12c7a",
+    "20261116",
+]
+
+WORD_SEGMENTS = [
+    "acknowledge",
+    "me",
+    "v2",
+    "deadbeef",  # hex, but 8 digits: a word, not a long hex id
+    "facade",
+    "0123456789abcde",  # 15 hex digits: one short of a long hex id
+    "01ARZ3NDEKTSV4RRFFQ69G5FA",  # 25 characters: one short of a ULID
+    "01ARZ3NDEKTSV4RRFFQ69G5FAVX",  # 27: one more than a ULID
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ",  # 26 letters, but I, L, O, U are not in a ULID
+    "escalation-policies",
+    "on_call",  # a prefix and '_' but no digit: not a prefixed id
+]
+LOWER_ULID = "01arz3ndektsv4rrffq69g5fav"
+
+
+def route_paths(segment: str) -> list[str]:
+    return [f"/v1/x/{segment}", f"/v1/x/{segment}/events?cursor=9"]
+
+
+@pytest.fixture(scope="module")
+def routes(tmp_path_factory) -> dict[str, str]:
+    """path -> route, for every path below, ingested once from one file."""
+    paths = [p for seg in [*ID_SEGMENTS, *WORD_SEGMENTS, LOWER_ULID] for p in route_paths(seg)]
+    rows = events_of_lines(
+        tmp_path_factory.mktemp("routes"), [{**BASE_HTTP, "path": p} for p in paths]
+    )
+    assert [e["path"] for e in rows] == paths
+    return {e["path"]: e["route"] for e in rows}
+
+
+@pytest.mark.parametrize("segment", ID_SEGMENTS)
+def test_long_hex_and_ulid_segments_become_id(routes, segment):
+    assert [routes[p] for p in route_paths(segment)] == ["/v1/x/{id}", "/v1/x/{id}/events"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a lower-case ULID (ULIDs are case-insensitive) is not replaced: the route "
+    "pattern only knows upper-case Crockford base32",
+)
+def test_a_lower_case_ulid_becomes_id(routes):
+    assert [routes[p] for p in route_paths(LOWER_ULID)] == ["/v1/x/{id}", "/v1/x/{id}/events"]
+
+
+@pytest.mark.parametrize("segment", WORD_SEGMENTS)
+def test_words_and_near_misses_stay_in_the_route(routes, segment):
+    assert [routes[p] for p in route_paths(segment)] == [
+        f"/v1/x/{segment}",
+        f"/v1/x/{segment}/events",
+    ]

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -121,6 +124,81 @@ def run_triage(*args, input=None, env=None, cwd=None) -> subprocess.CompletedPro
         cwd=cwd,
         timeout=120,
     )
+
+
+class Watched:
+    """`python -m triage ARGS...` as a real process whose stderr is read line by line as it
+    comes, so a test can wait for what the process says (an observable state, not a sleep).
+    Reader threads are daemons and every wait is bounded: a stuck process fails the test,
+    it never hangs pytest."""
+
+    def __init__(self, *args, env=None):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "triage", *map(str, args)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, **(env or {})},
+        )
+        self.pid = self.proc.pid
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._err: list[str] = []
+        self._out: list[bytes] = []
+        self._threads = [
+            threading.Thread(target=self._read_err, daemon=True),
+            threading.Thread(target=lambda: self._out.append(self.proc.stdout.read()), daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+
+    def _read_err(self) -> None:
+        for raw in self.proc.stderr:
+            line = raw.decode("utf-8", "replace")
+            self._err.append(line)
+            self._lines.put(line)
+        self._lines.put(None)  # end of stderr
+
+    def wait_for_stderr(self, fragment: str, timeout: float = 60) -> str:
+        """The first stderr line holding fragment; fails if the process ends or time runs out
+        first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(
+                    f"no {fragment!r} on stderr in {timeout}s: {self.stderr}"
+                ) from None
+            if line is None:
+                raise AssertionError(f"ended without {fragment!r} on stderr: {self.stderr}")
+            if fragment in line:
+                return line
+
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def finish(self, timeout: float = 60) -> int:
+        """Wait for the process to end (killed if it does not in time) and for its output."""
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise
+        for t in self._threads:
+            t.join(timeout=10)
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+
+    @property
+    def stdout(self) -> bytes:
+        return b"".join(self._out)
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self._err)
 
 
 def assert_one_error_line(stderr: str, *fragments: str) -> str:

@@ -24,6 +24,7 @@ import pytest
 
 import triage.ingest
 from tests.conftest import (
+    Watched,
     all_rows,
     append_lines,
     assert_one_error_line,
@@ -653,28 +654,34 @@ def test_35_a_second_process_while_ingest_holds_the_store(tmp_path):
     db = tmp_path / "s.duckdb"
     other = write_lines(tmp_path / "b.log", [log_line(1)])
     holder = start_stdin_ingest(db)
+    waiting = None
     try:
         holder.stdin.write(json.dumps(log_line(0)).encode() + b"\n")
         busy = run_triage("--db", db, "ingest", other)
         assert busy.returncode == 3, busy.stderr
         assert_one_error_line(busy.stderr.decode(), "s.duckdb", f"process {holder.pid}")
-        waiting = subprocess.Popen(
-            [sys.executable, "-m", "triage", "--db", str(db), "--wait", "60", "ingest", str(other)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+        waiting = Watched("--db", db, "--wait", "60", "ingest", other)
+        # it found the store held and waits: it has not failed, and has not run yet
+        waiting.wait_for_stderr(
+            f"waiting up to 60s for the store: it is in use by process {holder.pid}"
         )
-        time.sleep(0.5)
+        assert waiting.running() and holder.poll() is None
         holder.stdin.close()
         assert holder.wait(timeout=60) == 0, holder.stderr.read()
-        out, err = waiting.communicate(timeout=60)
-        assert waiting.returncode == 0, err
+        assert waiting.finish(timeout=60) == 0, waiting.stderr
     finally:
         if holder.poll() is None:
             holder.kill()
             holder.wait()
+        if waiting is not None:
+            waiting.kill()
     with open_store(db) as s:
         assert sorted(event_ids(s)) == ["r0", "r1"]
         assert stored_once(s) == 2
+        # the waiter's file went in after the holder's stdin: its source came second
+        sources = all_rows(s, "SELECT path FROM sources ORDER BY source_id")
+        assert [Path(p).name for (p,) in sources][-1] == "b.log", sources
+        assert len(sources) == 2
 
 
 def test_36_sigkill_mid_ingest(tmp_path):
@@ -706,12 +713,26 @@ def test_36_sigkill_mid_ingest(tmp_path):
         assert one(s, "SELECT count(DISTINCT request_id) FROM events") == (n + 5,)
 
 
+# Root reads a chmod 000 file through the capabilities CAP_DAC_OVERRIDE and
+# CAP_DAC_READ_SEARCH. Run as root (CI is), triage is started without them (setpriv, from
+# util-linux, drops them from the bounding set): still uid 0, owner of everything under
+# tmp_path, but the kernel now answers EACCES for the file whose mode is 000.
+NO_DAC_OVERRIDE = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+
+
+def without_root_overrides() -> list[str]:
+    if os.geteuid() != 0:
+        return []  # chmod 000 denies an ordinary user as it is
+    if shutil.which("setpriv") is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI runs as root and needs setpriv (util-linux) for this test")
+        pytest.skip("running as root without setpriv: cannot make chmod 000 deny root")
+    return NO_DAC_OVERRIDE
+
+
 @pytest.mark.parametrize("problem", ["missing path", "empty glob", "permission denied"])
 def test_37_missing_path_empty_glob_permission_denied(tmp_path, problem):
-    if problem == "permission denied" and os.geteuid() == 0:
-        pytest.skip(
-            "running as root: chmod 000 cannot deny root, so permission denied can't be provoked"
-        )
+    prefix = without_root_overrides() if problem == "permission denied" else []
     db = tmp_path / "s.duckdb"
     good = write_lines(tmp_path / "good.log", [log_line(0)])
     if problem == "missing path":
@@ -722,12 +743,21 @@ def test_37_missing_path_empty_glob_permission_denied(tmp_path, problem):
         bad = write_lines(tmp_path / "locked.log", [log_line(1)])
         bad.chmod(0)
         named = "locked.log"
-    proc = run_triage("--db", db, "ingest", good, bad, "--format", "json")
+        # the control: under the same conditions the file really cannot be read
+        denied = subprocess.run([*prefix, "cat", str(bad)], capture_output=True)
+        assert denied.returncode != 0 and b"Permission denied" in denied.stderr, denied
+    proc = subprocess.run(
+        [*prefix, sys.executable, "-m", "triage", "--db", str(db), "ingest", str(good),
+         str(bad), "--format", "json"],
+        capture_output=True, timeout=120,
+    )  # fmt: skip
     assert proc.returncode == 1, proc.stderr
     d = json.loads(proc.stdout)
     assert d["files"] == 1 and d["files_failed"] == 1, d
     assert d["events"] == 1 and d["lines"] == d["events"] + d["rejected"] + d["blank"]
     assert len(d["errors"]) == 1 and named in d["errors"][0]
+    if problem == "permission denied":
+        assert "Permission denied" in d["errors"][0], d["errors"]
     assert "Traceback" not in proc.stderr.decode()
     named_lines = [ln for ln in proc.stderr.decode().splitlines() if named in ln]
     assert len(named_lines) == 1, proc.stderr

@@ -285,12 +285,23 @@ def test_a_named_pipe_is_read_like_stdin(tmp_path):
     lines = [log_line(i) for i in range(20)]
 
     def feed():
+        # open() blocks until triage opens the pipe to read it; if triage never does, the
+        # finally below opens the read end itself, so this thread always ends
         with open(fifo, "wb") as out:
             out.write(b"".join(json.dumps(x).encode() + b"\n" for x in lines))
 
-    writer = threading.Thread(target=feed)
+    writer = threading.Thread(target=feed, daemon=True)  # a daemon never holds pytest up
     writer.start()
-    result = run_triage("--db", db, "ingest", "--format", "json", fifo)
-    writer.join(5)
+    try:
+        result = run_triage("--db", db, "ingest", "--format", "json", fifo)
+    finally:
+        if writer.is_alive():  # unblock a writer still waiting for a reader, then drain it
+            fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+            try:
+                writer.join(10)
+            finally:
+                os.close(fd)
+        writer.join(10)
+    assert not writer.is_alive(), "the writer never finished"
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["events"] == 20

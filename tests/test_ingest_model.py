@@ -17,6 +17,9 @@ replaced (README). Every line carries a distinct request id near its start and a
 payload, so new content never repeats an earlier head.
 
 Runs fast by default (15 examples of 12 steps); TRIAGE_LONG_MODEL=1 runs 200 of 40.
+Each run draws a seed and prints it; a failure names it too. TRIAGE_MODEL_SEED=<seed> replays
+the same steps (the `crash` rule's SIGKILL lands by the clock, so a failure that depends on
+exactly when it landed may need a few replays).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -34,9 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import seed, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
 from triage.ingest import ingest_paths
 from triage.store import open_store
@@ -265,8 +269,59 @@ class IngestModel(RuleBasedStateMachine):
         # A run that finished on its own does not count as an ingest of ours: files stay dirty.
 
 
+def model_seed() -> int:
+    """$TRIAGE_MODEL_SEED to replay a run, else a fresh one."""
+    given = os.environ.get("TRIAGE_MODEL_SEED", "").strip()
+    return int(given) if given else random.SystemRandom().getrandbits(32)
+
+
+def run_model(machine: type[RuleBasedStateMachine], run_seed: int) -> None:
+    """Run the state machine from run_seed; a failure says how to replay it."""
+    print(f"ingest model: TRIAGE_MODEL_SEED={run_seed}")
+
+    class Seeded(machine):  # the seed on a subclass: the shared class stays unseeded
+        pass
+
+    try:
+        run_state_machine_as_test(seed(run_seed)(Seeded), settings=MODEL_SETTINGS)
+    except BaseException as exc:
+        exc.add_note(f"replay this run with TRIAGE_MODEL_SEED={run_seed}")
+        raise
+
+
 @pytest.mark.slow
 def test_ingest_model():
-    run = IngestModel.TestCase
-    run.settings = MODEL_SETTINGS
-    run().runTest()
+    run_model(IngestModel, model_seed())
+
+
+class _Draws(RuleBasedStateMachine):
+    """A machine that records what it drew, to check that a seed replays a run."""
+
+    drawn: list[int] = []
+
+    @rule(x=st.integers(0, 10**9))
+    def draw(self, x):
+        type(self).drawn.append(x)
+
+
+def test_a_model_seed_replays_the_same_steps_and_is_named_on_failure(monkeypatch):
+    runs = []
+    for _ in range(2):
+        _Draws.drawn = []
+        run_model(_Draws, 1234)
+        runs.append(list(_Draws.drawn))
+    assert runs[0] and runs[0] == runs[1]
+    _Draws.drawn = []
+    run_model(_Draws, 4321)
+    assert _Draws.drawn != runs[0]
+    monkeypatch.setenv("TRIAGE_MODEL_SEED", "987")
+    assert model_seed() == 987
+
+    class Failing(RuleBasedStateMachine):
+        @rule()
+        def fail(self):
+            raise AssertionError("model broken")
+
+    with pytest.raises(AssertionError) as failed:
+        run_model(Failing, 555)
+    assert "replay this run with TRIAGE_MODEL_SEED=555" in failed.value.__notes__

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import assert_one_error_line, run_triage
+from tests.conftest import assert_one_error_line, run_triage, write_lines
 from triage.lookup import ids_in_text
 
 
@@ -107,8 +107,18 @@ def test_unknown_id_exits_1_and_explains_itself(db):
     assert n["store"] == str(db) and n["first_event"].startswith("2026-11-02")
     assert n["malformed"] is None
     text = run_triage("--db", db, "lookup", unknown, "12345678-abcd").stdout.decode()
-    assert "NOT FOUND" in text and "covers 2026-11-02" in text
-    assert "36" in text  # the short id is called malformed, with why
+    blocks = {b.splitlines()[0]: b for b in text.strip().split("\n\n")}
+    assert set(blocks) == {
+        f"request {unknown}: NOT FOUND",
+        "request 12345678-abcd: NOT FOUND",
+    }, text
+    assert "covers 2026-11-02" in blocks[f"request {unknown}: NOT FOUND"]
+    assert "malformed" not in blocks[f"request {unknown}: NOT FOUND"]  # a well-formed UUID
+    # the short id is called malformed, with why: on its own line, in its own block
+    short = blocks["request 12345678-abcd: NOT FOUND"].splitlines()
+    assert (
+        "  the id looks malformed: it has 13 characters where a request id (a UUID) has 36" in short
+    ), short
 
 
 def test_some_found_some_not_is_exit_1(db, manifest):
@@ -118,15 +128,65 @@ def test_some_found_some_not_is_exit_1(db, manifest):
     assert [a["found"] for a in answers] == [True, False]
 
 
-def test_prefix_finds_a_unique_request_and_explains_an_ambiguous_one(db, manifest):
+# Three requests planted for the prefix test: two share their first 13 characters
+# ("abcd1234-aaaa"), the third only the first 9. Logged in this order, a minute apart.
+PREFIX_TWINS = [
+    "abcd1234-aaaa-4aaa-8aaa-000000000002",
+    "abcd1234-aaaa-4bbb-8bbb-000000000001",
+]
+PREFIX_OTHER = "abcd1234-bbbb-4ccc-8ccc-000000000003"
+
+
+@pytest.fixture(scope="module")
+def prefix_db(tmp_path_factory):
+    root = tmp_path_factory.mktemp("prefix")
+    log = write_lines(
+        root / "p.log",
+        [
+            {
+                "timestamp": f"2026-11-16T10:0{i}:00Z",
+                "requestId": rid,
+                "method": "GET",
+                "path": "/v1/incidents",
+                "statusCode": 200,
+            }
+            for i, rid in enumerate([*PREFIX_TWINS, PREFIX_OTHER])
+        ],
+    )
+    db = root / "p.duckdb"
+    done = run_triage("--db", db, "ingest", log)
+    assert done.returncode == 0, done.stderr
+    return db
+
+
+def test_prefix_finds_a_unique_request_and_explains_an_ambiguous_one(db, manifest, prefix_db):
     rid = manifest["scenarios"][1]["request_ids"][0]
-    _, (answer,) = lookup_json(db, "--prefix", rid[:13])
+    result, (answer,) = lookup_json(db, "--prefix", rid[:13])
+    assert result.returncode == 0, result.stderr
     assert answer["found"] and answer["request_id"] == rid
     result, (answer,) = lookup_json(db, "--prefix", rid[:13], "--window", "5m")
     assert answer["context"]["window_minutes"] == 5
     # without --prefix the same text is just an unknown id
     result, (answer,) = lookup_json(db, rid[:13])
     assert result.returncode == 1 and not answer["found"]
+
+    # a prefix two requests share: not found (exit 1), both offered, in the order logged
+    result, (answer,) = lookup_json(prefix_db, "--prefix", "abcd1234-aaaa")
+    assert result.returncode == 1, result.stderr
+    assert answer["found"] is False and answer["request"] is None
+    assert answer["not_found"]["ambiguous_prefix"] is True
+    assert answer["not_found"]["similar_ids"] == PREFIX_TWINS
+    text = run_triage("--db", prefix_db, "lookup", "--prefix", "abcd1234-aaaa")
+    assert text.returncode == 1
+    assert text.stdout.decode().splitlines()[:1] == ["request abcd1234-aaaa: NOT FOUND"]
+    assert f"  matches several requests: {', '.join(PREFIX_TWINS)}" in (
+        text.stdout.decode().splitlines()
+    ), text.stdout.decode()
+    # one character more than the shared part, and the prefix is unique again
+    result, (answer,) = lookup_json(prefix_db, "--prefix", "abcd1234-aaaa-4b")
+    assert result.returncode == 0 and answer["request_id"] == PREFIX_TWINS[1]
+    result, (answer,) = lookup_json(prefix_db, "--prefix", "ABCD1234-BBBB")
+    assert result.returncode == 0 and answer["request_id"] == PREFIX_OTHER
 
 
 def test_no_ids_at_all_is_a_usage_error(db, tmp_path):

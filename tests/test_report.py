@@ -488,3 +488,72 @@ def test_one_connection_can_check_the_contract_and_build_reports_in_any_order(tm
         assert store.con.execute(
             "SELECT current_setting('preserve_insertion_order')"
         ).fetchall() == [(True,)]
+
+
+def baseline_store(tmp_path, prev_hours: int):
+    """2026-W47 with a request every hour (168), and the week before with requests in only
+    its first prev_hours hours. Failures: 4 `not_found` in each week, and 3 `gone_code` only
+    in the previous week; a line a minute past each hour."""
+    this_start = datetime(2026, 11, 16, tzinfo=UTC)
+    prev_start = this_start - timedelta(days=7)
+    lines = []
+
+    def add(at, status=200, code=None):
+        line = {
+            "timestamp": at.isoformat().replace("+00:00", "Z"),
+            "requestId": f"r{len(lines)}",
+            "method": "GET",
+            "path": "/v1/incidents",
+            "statusCode": status,
+            "orgId": "org_a",
+        }
+        if code:
+            line["error"] = {"statusCode": status, "type": "invalid_request_error", "code": code}
+        lines.append(line)
+
+    for h in range(168):
+        add(this_start + timedelta(hours=h, minutes=1), *((404, "not_found") if h < 4 else ()))
+    for h in range(prev_hours):
+        fail = (404, "not_found") if h < 4 else (409, "gone_code") if h < 7 else ()
+        add(prev_start + timedelta(hours=h, minutes=1), *fail)
+    db = tmp_path / "b.duckdb"
+    done = run_triage("--db", db, "ingest", write_lines(tmp_path / "b.log", lines))
+    assert done.returncode == 0, done.stderr
+    return db
+
+
+def test_a_previous_week_with_too_few_hours_is_no_baseline(tmp_path):
+    """151 of 168 hours is under 90% (151.2): the changes are left out, and said why."""
+    db = baseline_store(tmp_path, prev_hours=151)
+    data = report(db, "--week", "2026-W47")
+    assert data["baseline_note"] == (
+        "the previous week has data in only 151 of 168 hours: week-over-week changes are left out"
+    )
+    h = data["headline"]
+    assert (h["requests"]["value"], h["failures"]["value"]) == (168, 4)
+    for measure in ("requests", "failures", "server_errors", "orgs_affected", "failure_rate"):
+        assert (h[measure]["previous"], h[measure]["change"]) == (None, None), measure
+    # codes: this week's only, with no previous count, change or marker; the code seen only
+    # in the previous week is not listed as "gone" from a week that is no baseline
+    assert [
+        (c["code"], c["count"], c["previous"], c["change"], c["marker"]) for c in data["codes"]
+    ] == [("not_found", 4, None, None, None)]
+    assert data["coverage_note"] is None  # this week itself is whole
+    md = report(db, "--week", "2026-W47", fmt="md")
+    assert "> **Baseline:** the previous week has data in only 151 of 168 hours" in md
+    assert "| requests | 168 | - | - |" in md
+    assert "gone_code" not in md
+
+
+def test_a_previous_week_with_enough_hours_is_the_baseline(tmp_path):
+    """152 of 168 hours is over 90%: the same store with one more hour compares weeks."""
+    db = baseline_store(tmp_path, prev_hours=152)
+    data = report(db, "--week", "2026-W47")
+    assert data["baseline_note"] is None
+    h = data["headline"]
+    assert (h["requests"]["value"], h["requests"]["previous"]) == (168, 152)
+    assert h["requests"]["change"] == round((168 - 152) / 152, 4)
+    assert (h["failures"]["value"], h["failures"]["previous"]) == (4, 7)
+    rows = {c["code"]: (c["count"], c["previous"], c["marker"]) for c in data["codes"]}
+    assert rows == {"not_found": (4, 4, None), "gone_code": (0, 3, "gone")}
+    assert "Baseline" not in report(db, "--week", "2026-W47", fmt="md")

@@ -115,14 +115,15 @@ END);
 
 -- A route is the path with ids replaced by {id}: UUIDs, numbers, prefixed ids (inc_01jq…,
 -- org_2abc…: a lower-case prefix, '_', then letters and digits with at least one digit), long
--- hex strings and ULIDs. The query string is dropped; a full URL loses its scheme and host.
+-- hex strings and ULIDs (26 characters of Crockford's base32 in either case, the first 0-7). The query string is dropped; a full URL loses its scheme and host.
 -- An id segment is replaced with the '/' before it and the '/' or end after it; a match uses
 -- up that '/', so a second pass catches the id right after another (up to three in a row).
 CREATE OR REPLACE TEMP MACRO path_only(p) AS
     split_part(split_part(regexp_replace(p, '^[A-Za-z][A-Za-z0-9+.-]*://[^/]*', ''), '?', 1), '#', 1);
 CREATE OR REPLACE TEMP MACRO id_segments_once(p) AS regexp_replace(p,
     '/([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'
-    || '|[0-9]+|[a-z]{2,12}_[A-Za-z0-9]*[0-9][A-Za-z0-9]*|[0-9a-fA-F]{16,}|[0-9A-HJKMNP-TV-Z]{26})(/|$)',
+    || '|[0-9]+|[a-z]{2,12}_[A-Za-z0-9]*[0-9][A-Za-z0-9]*|[0-9a-fA-F]{16,}'
+    || '|[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25})(/|$)',
     '/{id}\2', 'g');
 CREATE OR REPLACE TEMP MACRO route_of(p) AS id_segments_once(id_segments_once(path_only(p)));
 
@@ -221,9 +222,11 @@ WITH decoded AS (
                  present(err.requestId), present(err.request_id)) AS request_id,
         coalesce(mapped(doc, $m_service, $rx_service), r.service, outer_rec.service) AS service,
         upper(coalesce(mapped(doc, $m_method, $rx_method), r.method, req.method)) AS method,
-        coalesce(mapped(doc, $m_path, $rx_path), r.path, req.path, req.url,
-                 CASE WHEN r.method IS NOT NULL OR req.method IS NOT NULL
-                      THEN json_extract_string(doc, '$.url') END) AS path_text,
+        -- a top-level url is read only on request lines (status or method), before request.url
+        coalesce(mapped(doc, $m_path, $rx_path), r.path, req.path,
+                 CASE WHEN r.method IS NOT NULL OR req.method IS NOT NULL OR status IS NOT NULL
+                      THEN json_extract_string(doc, '$.url') END,
+                 req.url) AS path_text,
         coalesce(mapped(doc, $m_route, $rx_route), r.route, req.route) AS route_text,
         -- NaN or Infinity is no duration (and no JSON number to print later): NULL
         finite_or_null(try_cast(coalesce(mapped(doc, $m_duration_ms, $rx_duration_ms),

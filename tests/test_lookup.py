@@ -235,3 +235,13 @@ def test_lookup_says_when_the_error_came_from_flattened_fields(cli, tmp_path, fm
     result = cli("lookup", rid, "--format", fmt)
     assert result.exit_code == 0, result.output
     assert "not_found" in result.stdout and "errorType/errorCode fields" in result.stdout
+
+
+def test_an_ambiguous_prefix_is_not_called_malformed(prefix_db):
+    result = run_triage(
+        "--db", prefix_db, "lookup", "--prefix", "abcd1234-aaaa", "--format", "json"
+    )
+    assert result.returncode == 1
+    [answer] = json.loads(result.stdout)
+    assert answer["not_found"]["ambiguous_prefix"] is True
+    assert answer["not_found"]["malformed"] is None

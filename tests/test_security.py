@@ -742,3 +742,11 @@ def test_csv_prefixes_formula_type(outputs):
     assert "'" + FORMULAS["type"] in types
     durations = [r["duration_ms"] for r in rows if r.get("duration_ms")]
     assert durations and all(_NUMBER.match(d) for d in durations)
+
+
+@pytest.mark.parametrize("name", ["lookup-html", "summary-html", "report-html"])
+def test_html_holds_no_control_characters_from_logs(outputs, name):
+    """HTML forbids C0 controls: log values carrying ESC, BEL, NUL show as U+FFFD."""
+    text = outputs[name]
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text), name
+    assert "\N{REPLACEMENT CHARACTER}" in text

@@ -109,7 +109,9 @@ def lookup_ids(
         rid = fetch[0]
         rows = by_id.get(rid) or by_id.get(rid.lower()) or []
         if not rows:
-            results.append(Found(asked, False, not_found=_not_found(store, asked, ambiguous)))
+            results.append(
+                Found(asked, False, not_found=_not_found(store, asked, ambiguous, prefix))
+            )
             continue
         results.append(_story(store, rows[0]["request_id"], rows, window, retry_window))
     return results
@@ -292,7 +294,9 @@ def _hints(main: dict, related: list[dict], retries: list[dict], bursts: list[di
     return hints
 
 
-def _not_found(store: Store, asked: str, ambiguous: dict[str, list[dict]]) -> dict:
+def _not_found(
+    store: Store, asked: str, ambiguous: dict[str, list[dict]], prefix: bool = False
+) -> dict:
     from triage.store import describe_range
 
     coverage = describe_range(store)
@@ -307,7 +311,8 @@ def _not_found(store: Store, asked: str, ambiguous: dict[str, list[dict]]) -> di
     return {
         "store": str(store.path),
         **coverage,
-        "malformed": looks_malformed(asked),
+        # a prefix asked for is short on purpose: not malformed
+        "malformed": None if prefix else looks_malformed(asked),
         "ambiguous_prefix": asked in ambiguous,
         "similar_ids": suggestions,
     }

@@ -27,6 +27,18 @@ def sparkline(values: list[int]) -> str:
     return "".join(blocks[min(7, round(v / top * 7))] for v in values)
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _no_control_characters(value):
+    """Every value a template prints: control characters from logs (NUL, ESC, BEL...) have
+    no place in a page or a document, and HTML forbids them; they show as U+FFFD. Markup
+    marked safe stays marked (type(value) keeps it so)."""
+    if not isinstance(value, str) or not _CONTROL.search(value):
+        return value
+    return type(value)(_CONTROL.sub("\N{REPLACEMENT CHARACTER}", value))
+
+
 def _autoescape(name: str | None) -> bool:
     return name is not None and ".html" in name
 
@@ -77,6 +89,7 @@ def environment():
     env = Environment(
         loader=FunctionLoader(_load),
         autoescape=_autoescape,
+        finalize=_no_control_characters,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

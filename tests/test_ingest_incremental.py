@@ -199,3 +199,24 @@ def test_copy_taken_before_the_file_grew_adds_nothing(store, tmp_path):
     s = ingest(store, early)
     assert (s["files_skipped"], s["events"]) == (1, 0)
     assert request_ids(store) == ids(range(100))
+
+
+def test_a_file_first_seen_small_is_known_by_all_its_bytes_then_by_its_first_kib(store, tmp_path):
+    """README: a file first seen under 1 KiB is identified by all of its bytes then; the
+    identity grows to the full KiB as the file does. Through growth and a rename rotation,
+    every line lands once."""
+    path = write_lines(tmp_path / "app.log", [log_line(0)])
+    ingest(store, path)
+    first_size = path.stat().st_size
+    assert first_size < 1024
+    assert one(store, "SELECT head_len FROM sources") == (first_size,)
+    for batch in range(1, 4):  # grows past 1 KiB over three ingests
+        append_lines(path, [log_line(i) for i in range(batch * 10, batch * 10 + 10)])
+        s = ingest(store, path)
+        assert s["files"] == 1 and s["per_file"][0]["resumed_at"] > 0
+    assert one(store, "SELECT head_len FROM sources") == (1024,)
+    path.rename(tmp_path / "app.log.1")  # rotation
+    write_lines(tmp_path / "app.log", [log_line(99)])
+    ingest(store, tmp_path / "app.log.1", tmp_path / "app.log")
+    assert request_ids(store) == ids([0, *range(10, 40), 99])
+    assert_each_line_once(store)

@@ -417,21 +417,6 @@ def test_ctrl_c_during_an_html_report_leaves_no_chart_worker_behind(sample_inges
         assert not Path(f"/proc/{pid}").exists()
 
 
-def test_a_ctrl_c_during_a_held_block_is_raised_when_it_ends():
-    """DuckDB's module set-up swallows a Ctrl-C or turns it into an ImportError (a traceback,
-    or a command that ignores Ctrl-C): the CLI imports it with Ctrl-C held back. This is the
-    mechanism; the test above sends Ctrl-C to a real report."""
-    from triage.cli_support import interrupts_held
-
-    finished = False
-    with pytest.raises(KeyboardInterrupt), interrupts_held():
-        os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(0.05)  # the signal has been handled by now: held, not raised
-        finished = True
-    assert finished
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-
-
 def test_a_half_hour_clock_change_keeps_every_local_hour(tmp_path):
     """Lord Howe Island moves its clocks by half an hour: on 2026-10-04 02:00 becomes 02:30,
     so local 02:xx still exists for half an hour. A line every quarter hour of real time
@@ -442,34 +427,6 @@ def test_a_half_hour_clock_change_keeps_every_local_hour(tmp_path):
     )
     dq = report(db, "--week", "2026-W40", "--tz", "Australia/Lord_Howe")["data_quality"]
     assert (dq["hours_in_week"], dq["hours_without_data"], dq["gaps"]) == (168, 0, [])
-
-
-def test_held_interrupts_leave_other_threads_and_ignored_ctrl_c_alone():
-    import threading
-
-    from triage.cli_support import interrupts_held
-
-    errors = []
-
-    def in_a_thread():
-        try:
-            with interrupts_held():
-                pass
-        except Exception as exc:  # signal.signal would raise ValueError off the main thread
-            errors.append(exc)
-
-    thread = threading.Thread(target=in_a_thread)
-    thread.start()
-    thread.join()
-    assert errors == []
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        with interrupts_held():
-            os.kill(os.getpid(), signal.SIGINT)  # ignored before, ignored still
-            time.sleep(0.05)
-        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def test_one_connection_can_check_the_contract_and_build_reports_in_any_order(tmp_path):

@@ -13,12 +13,11 @@ from pathlib import Path
 
 import click
 
-from triage import __version__
+from triage import __version__, interrupts
 from triage.cli_support import (
     ROW_FORMATS,
     Parsed,
     emit,
-    interrupts_held,
     output_file_option,
     output_options,
     parse_span,
@@ -65,13 +64,14 @@ class TriageGroup(click.Group):
         # Loaded here, not at import, so that --help and --version stay fast. DuckDB's module
         # set-up swallows a Ctrl-C, or turns it into an ImportError: it is held back until
         # the import is done, and Ctrl-C keeps meaning exit 130.
-        with interrupts_held():
+        with interrupts.held():
             import duckdb
         try:
             return super().invoke(ctx)
         except TriageError as exc:
             raise CliError(str(exc), exc.exit_code) from None
         except duckdb.Error as exc:
+            interrupts.check()  # DuckDB's own words for a Ctrl-C are not an error
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise CliError(f"DuckDB: {first}", 2) from None
 

@@ -19,6 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from triage import interrupts
 from triage.exceptions import TriageError
 from triage.redact import mask
 
@@ -157,16 +158,19 @@ def codes_week_over_week(codes: list[dict], top: int = 8) -> dict:
 
 
 class ChartWorker:
-    """A child process that starts vl-convert's engine now and renders specs later.
+    """A child process that starts vl-convert's engine as the with block starts and renders
+    specs later.
 
     Use it as a context manager: leaving it stops the child if it is still running (an
     error or Ctrl-C in the parent), so no process outlives the command.
     """
 
     def __init__(self) -> None:
+        self._proc = None
+
+    def _start(self) -> None:
         import triage
 
-        self._proc = None
         if not sys.executable or getattr(sys, "frozen", False):
             return  # no Python to start (embedded or frozen): svgs() gives None
         # -P keeps a `triage` in the working directory out; the package this process runs
@@ -214,6 +218,15 @@ class ChartWorker:
             self._proc.communicate()
 
     def __enter__(self) -> ChartWorker:
+        # A Ctrl-C while the child starts would lose its process id and leave it running:
+        # it is held until self._proc is set, and then stops the child here, as __exit__
+        # only runs once __enter__ has returned.
+        try:
+            with interrupts.held():
+                self._start()
+        except KeyboardInterrupt:
+            self.close()
+            raise
         return self
 
     def __exit__(self, *exc) -> None:

@@ -29,6 +29,7 @@ from tests.interrupting import (
     started,
     stat_fields,
 )
+from triage.store import open_store
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs Linux /proc")
 
@@ -123,3 +124,12 @@ def test_an_ignored_ctrl_c_stays_ignored(sample_ingest):
     finally:
         proc.kill()
         proc.communicate()
+
+
+def test_a_store_dropped_unclosed_lets_go_of_its_file(tmp_path):
+    """Connections are watched for Ctrl-C weakly: a library user's store dropped without
+    close() is closed as before, and another process can open the file."""
+    store = open_store(tmp_path / "s.duckdb")
+    del store
+    result = run_triage("--db", tmp_path / "s.duckdb", "info")
+    assert result.returncode == 0, result.stderr

@@ -24,6 +24,7 @@ import os
 import signal
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 
 from triage.exceptions import EXIT_INTERRUPTED
@@ -31,7 +32,9 @@ from triage.exceptions import EXIT_INTERRUPTED
 _received = threading.Event()
 _raised = False  # the main thread has had its KeyboardInterrupt (or may have none now)
 _holding = 0  # held() blocks open in the main thread
-_watched: set = set()  # DuckDB connections whose statements a Ctrl-C interrupts
+# DuckDB connections whose statements a Ctrl-C interrupts; weakly, so that one dropped
+# unclosed is closed (and lets go of its file) as before.
+_watched: weakref.WeakSet = weakref.WeakSet()
 # Reentrant: the handler runs in the main thread, perhaps while it is in watch() or forget().
 _lock = threading.RLock()
 

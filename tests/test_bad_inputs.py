@@ -35,6 +35,7 @@ from tests.conftest import (
     run_triage,
     write_lines,
 )
+from tests.interrupting import Output, start, stop
 from triage.store import open_store
 
 T10 = datetime(2026, 11, 16, 10, 0, 0, tzinfo=UTC)
@@ -689,20 +690,18 @@ def test_36_sigkill_mid_ingest(tmp_path):
     n = 60_000
     big = write_lines(tmp_path / "big.log", [request_line(i, msg="m" * 60) for i in range(n)])
     small = write_lines(tmp_path / "small.log", [log_line(i) for i in range(10**6, 10**6 + 5)])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "triage", "--db", str(db), "ingest", str(small), str(big)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while proc.poll() is None and not holds_open(proc.pid, big) and time.monotonic() < deadline:
-        time.sleep(0.002)
-    if proc.poll() is not None:
-        proc.communicate()
+    proc = start("--db", db, "ingest", small, big)
+    output = Output(proc)
+    # stopped while it is checked, so the kill lands while the big file is being read
+    if not (output.wait_for(lambda o: holds_open(proc.pid, big)) and stop(proc)):
+        output.finish()
         pytest.skip("the ingest finished before it could be killed")
-    time.sleep(0.05)  # a moment into reading the big file
+    if not holds_open(proc.pid, big):
+        proc.kill()
+        output.finish()
+        pytest.skip("the ingest was past the big file when next seen")
     proc.send_signal(signal.SIGKILL)
-    proc.communicate(timeout=30)
+    output.finish()
     assert proc.returncode == -signal.SIGKILL
     rerun = run_triage("--db", db, "ingest", small, big, "--format", "json")
     assert rerun.returncode == 0, rerun.stderr

@@ -11,13 +11,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import SAMPLE_LOGS, log_line, one, run_triage, write_lines
+from tests.interrupting import Output, start, stop
 from triage.store import open_store
 
 N_LINES = 200_000
@@ -53,32 +53,37 @@ def read_position(pid: int, path: Path) -> int | None:
 
 
 # Where the ingest of the big file is stopped: after reading a share of it, or once it has
-# all been read while DuckDB is still inserting and committing it (the file is open until then).
-POINTS = {"15%-read": (0.15, 0.0), "half-read": (0.5, 0.0), "read-not-committed": (1.0, 0.15)}
+# all been read while DuckDB may still be inserting and committing it (the file is open until
+# then). A share short of the whole must not have been overshot: nothing is committed yet.
+POINTS = {"15%-read": 0.15, "half-read": 0.5, "read-not-committed": 1.0}
 
 
 def start_ingest_and_stop_at(
     db: Path, paths: list[Path], big: Path, point: str, sig
 ) -> subprocess.CompletedProcess:
-    share, then_wait = POINTS[point]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "triage", "--db", str(db), "ingest", *map(str, paths)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    target = share * big.stat().st_size
-    deadline = time.monotonic() + 60
-    while proc.poll() is None and time.monotonic() < deadline:
+    """Run the ingest, and send sig once it has read the point's share of the big file. It is
+    stopped while its read position is checked, so the signal lands where it was seen."""
+    share = POINTS[point]
+    proc = start("--db", db, "ingest", *paths)
+    output = Output(proc)
+    size = big.stat().st_size
+    while True:
+        reading = output.wait_for(lambda o: read_position(proc.pid, big) is not None)
+        if not reading or not stop(proc):
+            output.finish(timeout=60)
+            pytest.skip("the ingest ended before it was seen reading the big file")
         pos = read_position(proc.pid, big)
-        if pos is not None and pos >= target:
-            time.sleep(then_wait)
-            if read_position(proc.pid, big) is None:
-                proc.communicate(timeout=60)
-                pytest.skip("the big file was committed before the signal could be sent")
+        if pos is None or (share < 1 and pos >= size):  # it moved past between two looks
+            proc.kill()
+            output.finish()
+            pytest.skip(f"the ingest was past {point} when next seen")
+        if pos >= share * size:
             proc.send_signal(sig)
+            proc.send_signal(signal.SIGCONT)
             break
+        proc.send_signal(signal.SIGCONT)
         time.sleep(0.002)
-    out, err = proc.communicate(timeout=60)
+    out, err = output.finish(timeout=60)
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 

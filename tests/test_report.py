@@ -6,10 +6,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +16,14 @@ import pytest
 
 from tests import sample_truth
 from tests.conftest import SAMPLE_LOGS, assert_one_error_line, run_triage, write_lines
+from tests.interrupting import (
+    Output,
+    assert_interrupted,
+    children_of,
+    send_stopped,
+    start,
+    stat_fields,
+)
 from tests.pngcheck import ink_ratio
 from tests.test_summaries import check_golden
 
@@ -386,50 +392,21 @@ def test_a_chart_worker_that_fails_is_a_one_line_error(sample_ingest, tmp_path):
     assert md.returncode == 0, md.stderr  # what the error suggests works
 
 
-def children_of(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
-@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to find the child")
-def test_ctrl_c_during_an_html_report_leaves_no_chart_worker_behind(sample_ingest):
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "triage", "--db", str(sample_ingest[0]), "report", "weekly",
-         "--format", "html"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    deadline = time.monotonic() + 10
-    while not (workers := children_of(proc.pid)) and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert workers, "the report started no chart worker"
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130, err
-    assert b"Traceback" not in err, err
-    for pid in workers:  # killed and reaped: no process, not even a zombie
-        assert not Path(f"/proc/{pid}").exists()
-
-
-def test_a_ctrl_c_during_a_held_block_is_raised_when_it_ends():
-    """DuckDB's module set-up swallows a Ctrl-C or turns it into an ImportError (a traceback,
-    or a command that ignores Ctrl-C): the CLI imports it with Ctrl-C held back. This is the
-    mechanism; the test above sends Ctrl-C to a real report."""
-    from triage.cli_support import interrupts_held
-
-    finished = False
-    with pytest.raises(KeyboardInterrupt), interrupts_held():
-        os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(0.05)  # the signal has been handled by now: held, not raised
-        finished = True
-    assert finished
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs Linux /proc")
+def test_ctrl_c_as_the_chart_worker_starts_leaves_no_process_behind(sample_ingest):
+    """An HTML report starts its chart worker (a child process) first. A Ctrl-C while it was
+    being started lost the child's process id, and the child outlived the report: Ctrl-C is
+    now held back until the child is known. Each run stops the report as its child appears."""
+    for _ in range(3):
+        proc = start("--db", sample_ingest[0], "report", "weekly", "--format", "html")
+        output = Output(proc)
+        assert output.wait_for(lambda o: bool(children_of(proc.pid))), output.err  # noqa: B023
+        assert send_stopped(proc)
+        workers = children_of(proc.pid)
+        out, err = output.finish()
+        assert_interrupted(proc, out, err)
+        for pid in workers:  # killed and reaped: no process, not even a zombie
+            assert stat_fields(pid) is None
 
 
 def test_a_half_hour_clock_change_keeps_every_local_hour(tmp_path):
@@ -442,34 +419,6 @@ def test_a_half_hour_clock_change_keeps_every_local_hour(tmp_path):
     )
     dq = report(db, "--week", "2026-W40", "--tz", "Australia/Lord_Howe")["data_quality"]
     assert (dq["hours_in_week"], dq["hours_without_data"], dq["gaps"]) == (168, 0, [])
-
-
-def test_held_interrupts_leave_other_threads_and_ignored_ctrl_c_alone():
-    import threading
-
-    from triage.cli_support import interrupts_held
-
-    errors = []
-
-    def in_a_thread():
-        try:
-            with interrupts_held():
-                pass
-        except Exception as exc:  # signal.signal would raise ValueError off the main thread
-            errors.append(exc)
-
-    thread = threading.Thread(target=in_a_thread)
-    thread.start()
-    thread.join()
-    assert errors == []
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        with interrupts_held():
-            os.kill(os.getpid(), signal.SIGINT)  # ignored before, ignored still
-            time.sleep(0.05)
-        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def test_one_connection_can_check_the_contract_and_build_reports_in_any_order(tmp_path):

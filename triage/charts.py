@@ -19,6 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from triage import interrupts
 from triage.exceptions import TriageError
 from triage.redact import mask, redacted
 
@@ -158,16 +159,19 @@ def codes_week_over_week(codes: list[dict], top: int = 8) -> dict:
 
 
 class ChartWorker:
-    """A child process that starts vl-convert's engine now and renders specs later.
+    """A child process that starts vl-convert's engine as the with block starts and renders
+    specs later.
 
     Use it as a context manager: leaving it stops the child if it is still running (an
     error or Ctrl-C in the parent), so no process outlives the command.
     """
 
     def __init__(self) -> None:
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def _start(self) -> None:
         import triage
 
-        self._proc = None
         if not sys.executable or getattr(sys, "frozen", False):
             return  # no Python to start (embedded or frozen): svgs() gives None
         # -P keeps a `triage` in the working directory out; the package this process runs
@@ -184,7 +188,7 @@ class ChartWorker:
 
     def draw(self, report: dict) -> None:
         """Hand the report's charted sections over; the child draws them from now on."""
-        if self._proc is None:
+        if self._proc is None or self._proc.stdin is None:
             return
         try:  # one line of JSON (json.dumps writes no newline inside)
             self._proc.stdin.write(json.dumps(report_specs(report)).encode() + b"\n")
@@ -215,6 +219,15 @@ class ChartWorker:
             self._proc.communicate()
 
     def __enter__(self) -> ChartWorker:
+        # A Ctrl-C while the child starts would lose its process id and leave it running:
+        # it is held until self._proc is set, and then stops the child here, as __exit__
+        # only runs once __enter__ has returned.
+        try:
+            with interrupts.held():
+                self._start()
+        except KeyboardInterrupt:
+            self.close()
+            raise
         return self
 
     def __exit__(self, *exc) -> None:

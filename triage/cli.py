@@ -15,12 +15,11 @@ from typing import NoReturn
 
 import click
 
-from triage import __version__
+from triage import __version__, interrupts
 from triage.cli_support import (
     ROW_FORMATS,
     Parsed,
     emit,
-    interrupts_held,
     output_file_option,
     output_options,
     print_sql,
@@ -35,12 +34,6 @@ from triage.failures import DEFAULT_BY, GROUP_KEYS, parse_by, parse_status
 from triage.redact import mask
 from triage.report import parse_week
 from triage.timespec import parse_duration
-
-
-class CliError(click.ClickException):
-    def __init__(self, message: str, exit_code: int):
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 class TriageGroup(click.Group):
@@ -62,6 +55,8 @@ class TriageGroup(click.Group):
         except click.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(EXIT_INTERRUPTED)
+        except TriageError as exc:
+            fail(str(exc), exc.exit_code)
         except Exception as exc:  # a bug: still one line, the traceback on request
             if os.environ.get("TRIAGE_DEBUG"):
                 raise
@@ -77,15 +72,14 @@ class TriageGroup(click.Group):
         # Loaded here, not at import, so that --help and --version stay fast. DuckDB's module
         # set-up swallows a Ctrl-C, or turns it into an ImportError: it is held back until
         # the import is done, and Ctrl-C keeps meaning exit 130.
-        with interrupts_held():
+        with interrupts.held():
             import duckdb
         try:
             return super().invoke(ctx)
-        except TriageError as exc:
-            raise CliError(str(exc), exc.exit_code) from None
         except duckdb.Error as exc:
+            interrupts.check()  # DuckDB's own words for a Ctrl-C are not an error
             text = mask(_first_line(str(exc))) or type(exc).__name__
-            raise CliError(f"DuckDB: {text}", 2) from None
+            raise TriageError(f"DuckDB: {text}") from None
 
 
 def fail(message: str, exit_code: int) -> NoReturn:
@@ -181,28 +175,23 @@ def ingest(
 
     params = load_mapping(mapping) if mapping else None
     show = sys.stderr.isatty() if progress is None else progress
-    with obj.open(read_only=False) as store:
-        bar = None
+    with obj.open(read_only=False) as store, contextlib.ExitStack() as stack:
+        bars: list = []  # the progress bar, made once the inputs (and their sizes) are known
 
         def start(inputs: list[str]) -> None:
-            nonlocal bar
             if show:
                 bar = click.progressbar(
                     length=input_sizes(inputs), label="ingesting", file=sys.stderr, show_eta=True
                 )
-                bar.__enter__()
+                bars.append(stack.enter_context(bar))
 
-        try:
-            summary = ingest_paths(
-                store,
-                list(paths),
-                mapping=params,
-                on_inputs=start,
-                progress=(lambda n: bar.update(n)) if show else None,
-            )
-        finally:
-            if bar is not None:
-                bar.__exit__(None, None, None)
+        summary = ingest_paths(
+            store,
+            list(paths),
+            mapping=params,
+            on_inputs=start,
+            progress=(lambda n: bars[0].update(n)) if show else None,
+        )
     if fmt == "json":
         click.echo(json.dumps(summary.as_dict(), indent=2))
     click.echo(summary.as_text(), err=True, nl=False)
@@ -622,7 +611,8 @@ def gather_ids(ids: tuple[str, ...], ticket) -> list[str]:
     wanted: list[str] = []
     for arg in ids:
         if arg == "-":
-            wanted += [line.strip() for line in click.get_text_stream("stdin") if line.strip()]
+            piped = sys.stdin.read().splitlines()
+            wanted += [line.strip() for line in piped if line.strip()]
         elif not arg.strip():
             raise click.BadParameter(
                 "an empty request id matches nothing; give the id as the customer quoted it",

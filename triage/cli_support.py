@@ -5,10 +5,7 @@ Validation happens in the parameter (click.BadParameter, exit 2) so command bodi
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import signal
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -157,24 +154,3 @@ def write_text(text: str, output: Path | None) -> None:
             "and that you can write to"
         ) from None
     click.echo(f"wrote {output}", err=True)
-
-
-@contextlib.contextmanager
-def interrupts_held():
-    """Hold a Ctrl-C back until the block is done, then raise it. Only where Ctrl-C raises
-    KeyboardInterrupt to begin with: the main thread, with Python's own handler (not when
-    SIGINT is ignored, as under nohup, or handled by someone else)."""
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-    ):
-        yield
-        return
-    received: list = []
-    previous = signal.signal(signal.SIGINT, lambda *_: received.append(True))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if received:
-            raise KeyboardInterrupt

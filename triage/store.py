@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from triage import catalog, sql
+from triage import catalog, interrupts, sql
 from triage.exceptions import StoreBusy, StoreError
 from triage.redact import mask
 
@@ -38,16 +38,20 @@ def default_store_path() -> Path:
 
 @contextlib.contextmanager
 def interruptible():
-    """A Ctrl-C inside a running DuckDB statement comes back as DuckDB's own error ('Query
-    interrupted'); make it the KeyboardInterrupt it was, so that it ends as exit 130."""
+    """Around each DuckDB statement: a Ctrl-C ends it as the KeyboardInterrupt it is (exit
+    130), never as DuckDB's own error ('Query interrupted', 'Interrupted!') or a statement
+    that starts or returns as if nothing happened (triage.interrupts)."""
+    interrupts.check()
     try:
         yield
     except duckdb.InterruptException:
         raise KeyboardInterrupt from None
-    except RuntimeError as exc:
-        if "interrupted" in str(exc).lower():
+    except Exception as exc:
+        interrupts.check()
+        if isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower():
             raise KeyboardInterrupt from None
         raise
+    interrupts.check()
 
 
 @dataclass
@@ -102,12 +106,14 @@ class Store:
         """Close the store for a moment, so that commands waiting for it (--wait polls every
         0.2 s) can run, then take it back, waiting for them to finish (they are short).
         DuckDB locks a store for as long as one process has it open, not per transaction."""
+        interrupts.forget(self.con)
         self.con.close()
         time.sleep(pause)
         deadline = time.monotonic() + wait
         while True:
             try:
                 self.con = duckdb.connect(str(self.path))
+                interrupts.watch(self.con)
                 break
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
@@ -121,6 +127,7 @@ class Store:
             self.run(f"{name}_table", {"rows": rows})
 
     def close(self) -> None:
+        interrupts.forget(self.con)
         self.con.close()
         if self.private_files:
             self.private_files = False
@@ -187,6 +194,7 @@ def open_store(path: Path | str | None = None, *, read_only: bool = False) -> St
         ) from None
     if read_only:
         _private_umask.release()
+    interrupts.watch(con)
     store = Store(path, con, private_files=not read_only)
     store.run("configure_connection")
     version = _schema_version(store)

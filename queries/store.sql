@@ -6,6 +6,7 @@ SELECT
     count(*) FILTER (WHERE kind = 'trace') AS trace_events,
     count(*) FILTER (WHERE kind = 'log') AS log_events,
     count(*) FILTER (WHERE kind = 'reject') AS rejected,
+    count(*) FILTER (WHERE kind <> 'reject' AND repaired) AS repaired,
     (SELECT coalesce(sum(blank_lines), 0) FROM sources) AS blank_lines,
     min(ts) AS first_event,
     max(ts) AS last_event,
@@ -32,7 +33,7 @@ ORDER BY lines DESC, reason;
 
 -- name: rejects_sample
 -- The first rejected lines, where they are and why, for `triage info` (raw text capped).
-SELECT source_path, line_no, byte_offset, reason, left(raw, 160) AS raw
+SELECT source_path, line_no, byte_offset, reason, detail, left(raw, 160) AS raw
 FROM rejects
 ORDER BY source_path, line_no
 LIMIT $limit;

@@ -160,7 +160,12 @@ def format_info(facts: dict) -> str:
         f"covers:   {when(facts['first_event'])} to {when(facts['last_event'])}"
         f" (last ingest {when(facts['last_ingested_at'])})",
         f"events:   {events:,} = {facts['requests']:,} requests + {facts['trace_events']:,} trace"
-        f" + {facts['log_events']:,} log",
+        f" + {facts['log_events']:,} log"
+        + (
+            f" ({facts['repaired']:,} repaired: invalid UTF-8 bytes replaced)"
+            if facts["repaired"]
+            else ""
+        ),
         f"rejected: {facts['rejected']:,}"
         + (" (" + ", ".join(f"{k} {v:,}" for k, v in rejects.items()) + ")" if rejects else "")
         + f"; blank lines: {facts['blank_lines']:,}",
@@ -181,8 +186,9 @@ def format_info(facts: dict) -> str:
         lines += ["", format_table(sources).rstrip("\n")]
     if facts["rejects_sample"]:
         lines += ["", f"first rejected lines (of {facts['rejected']:,}):"]
-        lines += [
-            f"  {r['source']}:{r['line']}  {r['reason']}  {terminal_safe(r['raw'] or '')[:100]}"
-            for r in facts["rejects_sample"]
-        ]
+        for r in facts["rejects_sample"]:
+            why = f"{r['reason']} ({r['detail']})" if r["detail"] else r["reason"]
+            lines.append(
+                f"  {r['source']}:{r['line']}  {why}  {terminal_safe(r['raw'] or '')[:100]}"
+            )
     return "\n".join(lines) + "\n"

@@ -164,8 +164,8 @@ class Summary:
         ]
         if d["repaired"]:
             out.append(
-                f"repaired: {d['repaired']:,} lines had invalid UTF-8 bytes, replaced by U+FFFD "
-                "(their raw bytes are kept)"
+                f"repaired: {d['repaired']:,} line{'s' if d['repaired'] != 1 else ''} with invalid "
+                "UTF-8 bytes, replaced by U+FFFD (the raw bytes are kept)"
             )
         if d["rejected_by_reason"]:
             out.append(

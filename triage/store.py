@@ -346,8 +346,8 @@ def describe(store: Store) -> dict:
         "rejected_by_reason": rejects,
         "source_files": sources,
         "rejects_sample": [
-            {"source": p, "line": n, "byte_offset": o, "reason": r, "raw": mask(raw)}
-            for p, n, o, r, raw in sample
+            {"source": p, "line": n, "byte_offset": o, "reason": r, "detail": d, "raw": mask(raw)}
+            for p, n, o, r, d, raw in sample
         ],
     }
 

@@ -24,8 +24,10 @@ CREATE OR REPLACE TEMP MACRO parse_record(doc) AS try(json_transform(doc, '{
     "request": "JSON", "response": "JSON", "org": "JSON"
 }'));
 
--- A value that is there: an empty or blank text is no value (the next candidate is taken).
-CREATE OR REPLACE TEMP MACRO present(t) AS nullif(trim(t), '');
+-- A value that is there: an empty text is no value (the next candidate is taken). Not
+-- trimmed: the candidates are expanded into every place the chosen value is used, and
+-- a trim of each on every line costs more than the rare blank value is worth.
+CREATE OR REPLACE TEMP MACRO present(t) AS nullif(t, '');
 
 -- The nested request / response / org objects of the nested shapes.
 CREATE OR REPLACE TEMP MACRO parse_nested(doc) AS CASE WHEN json_type(doc) = 'OBJECT' THEN
@@ -143,29 +145,29 @@ END;
 -- parts are parsed only where present.
 INSERT INTO records BY NAME
 WITH decoded AS (
+    -- text arrives as text; a block that is not UTF-8 arrives as bytes, decoded line by line:
+    -- a bad byte is not a lost request, so a line that does not decode is repaired (invalid
+    -- bytes become U+FFFD) and kept, flagged
     SELECT line_no, byte_offset, raw, coalesce(strlen(text), octet_length(raw)) AS n_bytes,
-           coalesce(text, try(decode(raw))) AS clean  -- NULL when the bytes are not UTF-8
+           coalesce(text, try(decode(raw))) IS NULL AS was_repaired,
+           coalesce(text, try(decode(raw)),
+                    CASE WHEN octet_length(raw) <= $max_line_bytes THEN repair_utf8(raw) END)
+               AS body
     FROM lines_in
 ), nonblank AS (
     SELECT * FROM decoded
     WHERE CASE WHEN n_bytes = 0 THEN false
-               WHEN clean IS NULL OR starts_with(clean, '{') THEN true
-               ELSE trim(clean, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)) <> '' END
-), repaired AS (
-    -- a bad byte is not a lost request: invalid bytes become U+FFFD, the line is kept
-    SELECT *, clean IS NULL AS was_repaired,
-           CASE WHEN clean IS NOT NULL THEN clean
-                WHEN n_bytes <= $max_line_bytes THEN repair_utf8(raw) END AS body
-    FROM nonblank
+               WHEN body IS NULL OR starts_with(body, '{') THEN true
+               ELSE trim(body, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)) <> '' END
 ), parsed AS (
     SELECT *, CASE WHEN n_bytes <= $max_line_bytes THEN parse_record(body) END AS outer_rec
-    FROM repaired
+    FROM nonblank
+), wrapping AS (
+    SELECT *, wrapped_text(outer_rec) AS wrapped FROM parsed
 ), unwrapped AS (
     -- A container wrapper's record is the object in its text; the wrapper's own time,
     -- service, level and message fill in what the record leaves out.
-    SELECT *, wrapped_text(outer_rec) AS wrapped,
-           json_object_text(wrapped_text(outer_rec)) AS inner_doc
-    FROM parsed
+    SELECT *, json_object_text(wrapped) AS inner_doc FROM wrapping
 ), reparsed AS (
     SELECT *, coalesce(inner_doc, body) AS doc,
            CASE WHEN inner_doc IS NULL THEN outer_rec ELSE parse_record(inner_doc) END AS r
@@ -195,10 +197,12 @@ WITH decoded AS (
     FROM statused
 ), flat_errors AS (
     -- flattened error fields (errorType / error_code ...) where there is no error body, on
-    -- any line: a 2xx that names an error is a finding too. Only lines that mention "rror"
-    -- at all are searched, so a plain success pays one substring scan.
+    -- any line: a 2xx that names an error is a finding too. Only lines that hold such a
+    -- name are searched, so a plain success (even one with "error": null) pays one regex
+    -- scan (RE2 looks for the literal "error" first), not a JSON extraction.
     SELECT *,
-        CASE WHEN r IS NOT NULL AND err IS NULL AND contains(doc, 'rror')
+        CASE WHEN r IS NOT NULL AND err IS NULL
+                  AND regexp_matches(doc, 'error(_[tc]|Type|Code)')
              THEN json_extract_string(doc, ['$.errorType', '$.error_type', '$.errorCode',
                                             '$.error_code', '$.errorMessage', '$.error_message'])
         END AS flat

@@ -286,3 +286,21 @@ def test_lines_across_read_block_boundaries_are_cut_exactly(
     for line in lines[:-1]:
         offsets.append(offsets[-1] + len(line) + 1)
     assert stored == list(enumerate(offsets, start=1))
+
+
+def test_blank_lines_are_counted_apart_from_rows_and_agree_with_them(store, tmp_path):
+    """The reader counts blank lines on its own and the ingest query skips them: the two
+    must agree on every kind of whitespace, or the file is refused (lines = rows + blank)."""
+    lines = [
+        request_line(1),
+        "\x0b",
+        "\x0c \t",
+        " \r",
+        "\u00a0",  # a no-break space is not blank: the line is text that is not JSON
+        request_line(2),
+    ]
+    s = ingest(store, write_lines(tmp_path / "ws.log", lines))
+    assert s["files_failed"] == 0, s["errors"]
+    assert (s["lines"], s["blank"], s["events"], s["rejected"]) == (6, 3, 2, 1)
+    assert one(store, "SELECT count(*) FROM records") == (3,)
+    assert one(store, "SELECT blank_lines FROM sources") == (3,)

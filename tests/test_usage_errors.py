@@ -92,7 +92,7 @@ def test_a_ticket_word_after_a_label_is_not_an_id(small_db, tmp_path):
     assert asked == ["3f2b0002-0000-4000-8000-000000000000"]
 
 
-def test_a_labelled_non_uuid_id_is_still_found_in_a_ticket(tmp_path):
+def test_a_labelled_non_uuid_id_is_still_found_in_a_ticket():
     from triage.lookup import ids_in_text
 
     text = "requestId: req-abc (from the SDK), X-Request-ID=abc123def; request id was lost"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import duckdb
 
-from triage.exceptions import QueryFileError
+from triage.exceptions import QueryFileError, first_line
 from triage.redact import mask
 from triage.sql import get, rows_of, runnable
 from triage.store import Store, interruptible
@@ -37,7 +37,7 @@ def run_adhoc(store: Store, statement: str) -> list[dict]:
         with interruptible():
             cur = store.con.execute(statement)
     except duckdb.Error as exc:
-        text = str(exc).strip().splitlines()[0]
+        text = first_line(exc)
         if "read-only" in text or "read only" in text:
             raise QueryFileError(
                 "triage sql is read-only: it cannot change the store "

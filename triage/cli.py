@@ -29,7 +29,7 @@ from triage.cli_support import (
     tz_option,
     write_text,
 )
-from triage.exceptions import EXIT_BUG, EXIT_INTERRUPTED, EXIT_PARTIAL, TriageError
+from triage.exceptions import EXIT_BUG, EXIT_INTERRUPTED, EXIT_PARTIAL, TriageError, first_line
 from triage.failures import DEFAULT_BY, GROUP_KEYS, parse_by, parse_status
 from triage.redact import mask
 from triage.report import parse_week
@@ -60,10 +60,9 @@ class TriageGroup(click.Group):
         except Exception as exc:  # a bug: still one line, the traceback on request
             if os.environ.get("TRIAGE_DEBUG"):
                 raise
-            what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             fail(
-                f"triage failed unexpectedly ({mask(_first_line(what))}); this is a bug: run "
-                "again with TRIAGE_DEBUG=1 to see where, and report it",
+                f"triage failed unexpectedly ({type(exc).__name__}: {mask(first_line(exc))}); "
+                "this is a bug: run again with TRIAGE_DEBUG=1 to see where, and report it",
                 EXIT_BUG,
             )
         sys.exit(0)
@@ -78,18 +77,13 @@ class TriageGroup(click.Group):
             return super().invoke(ctx)
         except duckdb.Error as exc:
             interrupts.check()  # DuckDB's own words for a Ctrl-C are not an error
-            text = mask(_first_line(str(exc))) or type(exc).__name__
-            raise TriageError(f"DuckDB: {text}") from None
+            raise TriageError(f"DuckDB: {mask(first_line(exc))}") from None
 
 
 def fail(message: str, exit_code: int) -> NoReturn:
     """Every error ends here: one line on stderr, and its exit code."""
     click.echo(f"Error: {message}", err=True)
     sys.exit(exit_code)
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else ""
 
 
 class Context:

@@ -9,6 +9,13 @@ EXIT_BUG = 4  # triage itself failed: an exception nobody expected (TRIAGE_DEBUG
 EXIT_INTERRUPTED = 130
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type's name if it has none): what a
+    one-line error quotes of DuckDB's or the system's words."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class TriageError(Exception):
     """An expected failure: shown to the user as one line, with what to do next."""
 

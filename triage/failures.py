@@ -32,9 +32,10 @@ class Filters:
     code: str | None = None
     tz: str = "UTC"
 
-    def params(self, first: dt.datetime | None, last: dt.datetime | None) -> dict:
-        """The query's parameters; first and last bound the times its local buckets need."""
-        starts, offsets = utc_offsets(self.tz, self.since or first, self.until or last)
+    def params(self, local_span: tuple[dt.datetime | None, dt.datetime | None] | None) -> dict:
+        """The query's parameters. local_span bounds the times its local day and hour buckets
+        need (their zone's UTC offsets are looked up for it); None when it has none."""
+        starts, offsets = utc_offsets(self.tz, *local_span) if local_span else (None, None)
         return {
             "since": self.since,
             "until": self.until,
@@ -91,11 +92,11 @@ def group_failures(
     scope = store.one("requests_in_scope", {"since": filters.since, "until": filters.until})
     requests, in_store, first, last = scope
     if not in_store:
-        from triage.store import why_no_requests
-
-        raise TriageError(why_no_requests(store))
+        raise TriageError(store.why_no_requests())
     params = {
-        **filters.params(first, last),
+        **filters.params(
+            (filters.since or first, filters.until or last) if {"day", "hour"} & set(by) else None
+        ),
         **{f"by_{k}": k in by for k in GROUP_KEYS},
         "examples": examples,
         "limit": limit,

@@ -94,9 +94,7 @@ def summarize(
     if since is None or until is None:
         first, last = store.one("store_range")[:2]
         if first is None:
-            from triage.store import why_no_requests
-
-            raise TriageError(why_no_requests(store))
+            raise TriageError(store.why_no_requests())
         since = since or first
         until = until or last + dt.timedelta(seconds=1)
     if until <= since:

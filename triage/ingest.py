@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from triage.discover import discover
-from triage.exceptions import TriageError
+from triage.exceptions import TriageError, first_line
 from triage.mapping import empty_params
 from triage.reader import (
     HEAD_LEN,
@@ -253,8 +253,8 @@ def ingest_one(
     except (ReadError, AccountingError) as exc:
         return FileResult(name, "error", str(exc))
     except duckdb.Error as exc:
-        first = mask(str(exc).strip().splitlines()[0])  # it may quote a line of the log
-        return FileResult(name, "error", f"{name}: DuckDB could not ingest it ({first})")
+        quoted = mask(first_line(exc))  # it may quote a line of the log
+        return FileResult(name, "error", f"{name}: DuckDB could not ingest it ({quoted})")
     finally:
         opened.close()
         _cleanup(spooled)

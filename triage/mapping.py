@@ -24,7 +24,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from triage.exceptions import MappingError
+from triage.exceptions import MappingError, first_line
 
 COLUMNS = (
     "timestamp",
@@ -161,7 +161,7 @@ def _check_in_duckdb(statement: str, value: str, message: str) -> object:
     try:
         return con.execute(statement, {"x": value}).fetchall()[0][0]
     except duckdb.Error as exc:
-        reason = str(exc).strip().splitlines()[0]
+        reason = first_line(exc)
         raise MappingError(f"{message} ({reason})") from None
     finally:
         con.close()

@@ -81,9 +81,7 @@ def last_complete_week(store: Store, tz: str) -> tuple[int, int]:
     at = now()
     last = store.one("last_request_before", {"now": at})[0]
     if last is None:
-        from triage.store import why_no_requests
-
-        raise TriageError(why_no_requests(store))
+        raise TriageError(store.why_no_requests())
     reach = min(last + dt.timedelta(hours=1), at).astimezone(zone(tz))
     monday = reach.date() - dt.timedelta(days=reach.weekday())
     year, week, _ = (monday - dt.timedelta(days=7)).isocalendar()

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from triage import catalog, interrupts, sql
-from triage.exceptions import StoreBusy, StoreError
+from triage.exceptions import StoreBusy, StoreError, first_line
 from triage.redact import mask
 
 SCHEMA_VERSION = 3
@@ -95,6 +95,25 @@ class Store:
         with interruptible():
             rows = cur.fetchall()
         return rows[0] if rows else None
+
+    def why_no_requests(self) -> str:
+        """Why a store has no requests to show, and what to do: never "run ingest" to someone
+        who did, only to find every line rejected or read as something else."""
+        sources, lines, events, _, rejected, reasons = self.one("store_contents")
+        if not sources:
+            return f"the store {self.path} holds nothing yet; run 'triage ingest PATH' first"
+        read = f"{lines:,} lines ingested from {sources} file{'s' if sources != 1 else ''}"
+        if events == 0:
+            return (
+                f"{read}, all rejected ({', '.join(reasons or [])}): no requests to show; see "
+                "'triage info' for the lines and reasons, and README for the shapes triage reads "
+                "(or a --mapping)"
+            )
+        return (
+            f"{read}, but none is a request ({events:,} trace or log events, {rejected:,} "
+            "rejected): no line has an HTTP method or status; see 'triage info', and pass a "
+            "--mapping naming those fields"
+        )
 
     def request_ids_at(self, row_ids: list[int]) -> dict[int, str]:
         """Row id to request id, for the few example rows a staged query picked."""
@@ -189,7 +208,7 @@ def open_store(path: Path | str | None = None, *, read_only: bool = False) -> St
     except duckdb.Error as exc:
         _private_umask.release()
         raise StoreError(
-            f"cannot open {path} as a DuckDB store ({_first_line(exc)}); "
+            f"cannot open {path} as a DuckDB store ({first_line(exc)}); "
             "pass --db with a triage store, or a new path"
         ) from None
     if read_only:
@@ -287,7 +306,7 @@ def _open_error(path: Path, exc: duckdb.IOException) -> Exception:
         busy.holder = who
         return busy
     return StoreError(
-        f"cannot open the store {path}: {_first_line(exc)}; pass --db with a triage store, "
+        f"cannot open the store {path}: {first_line(exc)}; pass --db with a triage store, "
         "or a path where none exists yet"
     )
 
@@ -350,26 +369,6 @@ def describe(store: Store) -> dict:
             for p, n, o, r, d, raw in sample
         ],
     }
-
-
-def why_no_requests(store: Store) -> str:
-    """Why a store has no requests to show, and what to do: never "run ingest" to someone
-    who did, only to find every line rejected or read as something else."""
-    sources, lines, events, _, rejected, reasons = store.one("store_contents")
-    if not sources:
-        return f"the store {store.path} holds nothing yet; run 'triage ingest PATH' first"
-    read = f"{lines:,} lines ingested from {sources} file{'s' if sources != 1 else ''}"
-    if events == 0:
-        return (
-            f"{read}, all rejected ({', '.join(reasons or [])}): no requests to show; see "
-            "'triage info' for the lines and reasons, and README for the shapes triage reads "
-            "(or a --mapping)"
-        )
-    return (
-        f"{read}, but none is a request ({events:,} trace or log events, {rejected:,} "
-        "rejected): no line has an HTTP method or status; see 'triage info', and pass a "
-        "--mapping naming those fields"
-    )
 
 
 def describe_range(store: Store) -> dict:

@@ -41,6 +41,13 @@ CREATE OR REPLACE TEMP MACRO parse_nested(doc) AS CASE WHEN json_type(doc) = 'OB
         "body": "JSON"
     }') END;
 
+-- A line the general rule cannot read: no time of its own, or nothing that makes it a
+-- request or a trace (the third-party shapes are tried on it, queries/shapes.sql).
+CREATE OR REPLACE TEMP MACRO general_misses(o) AS
+    (o.timestamp IS NULL AND o."@timestamp" IS NULL AND o.time IS NULL AND o.ts IS NULL)
+    OR (o.statusCode IS NULL AND o.status_code IS NULL AND o.status IS NULL AND o.method IS NULL
+        AND o.requestId IS NULL AND o.request_id IS NULL AND o.req_id IS NULL AND o.request IS NULL);
+
 -- A container wrapper (Docker's and Fluent Bit's `log`, CloudWatch's `message`): a line with
 -- no request fields of its own whose `log` or `message` text is a record. That text looks
 -- like a record when it starts with '{', or with '[' and is JSON or starts like an array of
@@ -110,8 +117,11 @@ CREATE OR REPLACE TEMP MACRO basic_iso_ts(t) AS CASE
     WHEN length(t) = 8 THEN try_strptime(t, '%Y%m%d')
     WHEN length(t) = 14 THEN try_strptime(t, '%Y%m%d%H%M%S')
 END::TIMESTAMPTZ;
+-- CLF / nginx time, 10/Jun/2023:15:36:28 +0330: half-hour offsets included.
+CREATE OR REPLACE TEMP MACRO clf_ts(t) AS try_strptime(t, '%d/%b/%Y:%H:%M:%S %z')::TIMESTAMPTZ;
 CREATE OR REPLACE TEMP MACRO parse_ts(t) AS finite_ts(CASE
     WHEN regexp_full_match(t, '-?[0-9]+(\.[0-9]+)?') THEN coalesce(basic_iso_ts(t), epoch_ts(t))
+    WHEN regexp_matches(t, '^[0-9]{1,2}/[A-Za-z]{3}/') THEN clf_ts(t)
     ELSE try_cast(t AS TIMESTAMPTZ)
 END);
 
@@ -148,7 +158,7 @@ WITH decoded AS (
     -- text arrives as text; a block that is not UTF-8 arrives as bytes, decoded line by line:
     -- a bad byte is not a lost request, so a line that does not decode is repaired (invalid
     -- bytes become U+FFFD) and kept, flagged
-    SELECT line_no, byte_offset, raw, coalesce(strlen(text), octet_length(raw)) AS n_bytes,
+    SELECT line_no, byte_offset, raw, shapes, coalesce(strlen(text), octet_length(raw)) AS n_bytes,
            coalesce(text, try(decode(raw))) IS NULL AS was_repaired,
            coalesce(text, try(decode(raw)),
                     CASE WHEN octet_length(raw) <= $max_line_bytes THEN repair_utf8(raw) END)
@@ -172,19 +182,32 @@ WITH decoded AS (
     SELECT *, coalesce(inner_doc, body) AS doc,
            CASE WHEN inner_doc IS NULL THEN outer_rec ELSE parse_record(inner_doc) END AS r
     FROM unwrapped
+), line_shapes AS (
+    -- a third-party shape (queries/shapes.sql): one its block was seen to hold, or any, for a
+    -- line the general rule cannot read (no time, or nothing that makes it a request)
+    SELECT *, coalesce(marked_shape,
+                       CASE WHEN r IS NOT NULL AND general_misses(r)
+                            THEN line_shape(body, any_shape()) END) AS shape
+    FROM (SELECT *, CASE WHEN shapes <> 0 AND r IS NOT NULL THEN line_shape(body, shapes) END
+                        AS marked_shape
+          FROM reparsed)
+), shape_values AS (
+    SELECT *, CASE WHEN shape IS NOT NULL THEN shape_values(shape, doc) END AS v FROM line_shapes
+), shape_read AS (
+    SELECT *, CASE WHEN shape IS NOT NULL THEN shape_fields(shape, v) END AS s FROM shape_values
 ), shaped AS (
     SELECT *, parse_nested(r.request) AS req, parse_nested(r.response) AS resp,
            parse_nested(r.org) AS org
-    FROM reparsed
+    FROM shape_read
 ), statused AS (
     SELECT *,
-        try_cast(coalesce(mapped(doc, $m_status, $rx_status), r.statusCode, r.status_code,
+        try_cast(coalesce(mapped(doc, $m_status, $rx_status), s.status, r.statusCode, r.status_code,
                           CASE WHEN regexp_full_match(r.status, '[0-9]{3}') THEN r.status END,
                           resp.status, resp.statusCode, resp.status_code) AS SMALLINT) AS status
     FROM shaped
 ), fields AS (
     SELECT *,
-        coalesce(mapped(doc, $m_timestamp, $rx_timestamp),
+        coalesce(mapped(doc, $m_timestamp, $rx_timestamp), present(s.ts_text),
                  present(r.timestamp), present(r."@timestamp"), present(r.time), present(r.ts),
                  present(outer_rec.timestamp), present(outer_rec."@timestamp"),
                  present(outer_rec.time), present(outer_rec.ts)) AS ts_text,
@@ -220,35 +243,41 @@ WITH decoded AS (
              THEN finite_ts(try_strptime(ts_text, $ts_format)::TIMESTAMPTZ)
              ELSE parse_ts(ts_text) END AS ts_value,
         -- an empty id is no id: the next candidate (the error body's requestId) is used
-        coalesce(present(mapped(doc, $m_request_id, $rx_request_id)),
+        coalesce(present(mapped(doc, $m_request_id, $rx_request_id)), present(s.request_id),
                  present(r.requestId), present(r.request_id), present(r.req_id),
                  present(req.id), present(req.requestId), present(req.request_id),
                  present(err.requestId), present(err.request_id)) AS request_id,
-        coalesce(mapped(doc, $m_service, $rx_service), r.service, outer_rec.service) AS service,
-        upper(coalesce(mapped(doc, $m_method, $rx_method), r.method, req.method)) AS method,
+        coalesce(mapped(doc, $m_service, $rx_service), s.service, r.service, outer_rec.service)
+            AS service,
+        upper(coalesce(mapped(doc, $m_method, $rx_method), s.method, r.method, req.method)) AS method,
         -- a top-level url is read only on request lines (status or method), before request.url
-        coalesce(mapped(doc, $m_path, $rx_path), r.path, req.path,
+        coalesce(mapped(doc, $m_path, $rx_path), s.path, r.path, req.path,
                  CASE WHEN r.method IS NOT NULL OR req.method IS NOT NULL OR status IS NOT NULL
                       THEN json_extract_string(doc, '$.url') END,
                  req.url) AS path_text,
-        coalesce(mapped(doc, $m_route, $rx_route), r.route, req.route) AS route_text,
-        -- NaN or Infinity is no duration (and no JSON number to print later): NULL
-        finite_or_null(try_cast(coalesce(mapped(doc, $m_duration_ms, $rx_duration_ms),
-                                         r.durationMs, r.duration_ms, resp.duration_ms,
-                                         resp.durationMs) AS DOUBLE)
-                       * coalesce($duration_scale, 1)) AS duration_ms,
+        coalesce(mapped(doc, $m_route, $rx_route), s.route, r.route, req.route) AS route_text,
+        -- NaN or Infinity is no duration (and no JSON number to print later): NULL. A
+        -- mapping's scale applies to its own field only.
+        coalesce(finite_or_null(try_cast(mapped(doc, $m_duration_ms, $rx_duration_ms) AS DOUBLE)
+                                * coalesce($duration_scale, 1)),
+                 s.duration_ms,
+                 finite_or_null(try_cast(coalesce(r.durationMs, r.duration_ms, resp.duration_ms,
+                                                  resp.durationMs) AS DOUBLE))) AS duration_ms,
         coalesce(mapped(doc, $m_org_id, $rx_org_id), r.orgId, r.org_id, org.id) AS org_id,
         coalesce(mapped(doc, $m_api_key_id, $rx_api_key_id), r.apiKeyId, r.api_key_id) AS api_key_id,
-        coalesce(mapped(doc, $m_user_agent, $rx_user_agent), r.userAgent, r.user_agent,
+        coalesce(mapped(doc, $m_user_agent, $rx_user_agent), s.user_agent, r.userAgent, r.user_agent,
                  req.user_agent, req.userAgent) AS user_agent,
-        coalesce(mapped(doc, $m_client_ip, $rx_client_ip), r.clientIp, r.client_ip,
+        coalesce(mapped(doc, $m_client_ip, $rx_client_ip), s.client_ip, r.clientIp, r.client_ip,
                  req.client_ip, req.clientIp, req.ip) AS client_ip,
-        coalesce(r.level, outer_rec.level) AS level,
-        coalesce(mapped(doc, $m_message, $rx_message), r.msg, r.message,
+        coalesce(s.level, r.level, outer_rec.level) AS level,
+        coalesce(mapped(doc, $m_message, $rx_message), s.message, r.msg, r.message,
                  outer_rec.msg, outer_rec.message, rtrim(outer_rec.log, chr(13) || chr(10))) AS message,
-        coalesce(mapped(doc, $m_error_type, $rx_error_type), err.type, flat_type) AS error_type,
-        coalesce(mapped(doc, $m_error_code, $rx_error_code), err.code, flat_code) AS error_code,
-        coalesce(mapped(doc, $m_error_message, $rx_error_message), err.message, flat[5], flat[6],
+        coalesce(mapped(doc, $m_error_type, $rx_error_type), err.type, s.error_type, flat_type)
+            AS error_type,
+        coalesce(mapped(doc, $m_error_code, $rx_error_code), err.code, s.error_code, flat_code)
+            AS error_code,
+        coalesce(mapped(doc, $m_error_message, $rx_error_message), err.message, s.error_message,
+                 flat[5], flat[6],
                  CASE WHEN json_type(r.error) = 'VARCHAR' THEN r.error ->> '$' END) AS error_message
     FROM flat_named
 ), classified AS (
@@ -281,7 +310,16 @@ SELECT
     CASE WHEN route_text IS NULL THEN route_of(path_text)
          WHEN contains(route_text, '?') OR contains(route_text, '://') THEN path_only(route_text)
          ELSE route_text END AS route,
-    status, duration_ms, org_id, api_key_id, user_agent, client_ip, level, message,
+    status, duration_ms,
+    -- a duration whose unit cannot be known is kept as written, never guessed (info says so)
+    CASE WHEN duration_ms IS NULL THEN s.duration_raw END AS duration_raw,
+    -- the shape the line was read as; 'triage' for the general rule (our own shapes)
+    CASE WHEN reason IS NOT NULL AND r IS NULL THEN NULL
+         WHEN s.ts_text IS NOT NULL OR s.status IS NOT NULL OR s.method IS NOT NULL
+              OR s.path IS NOT NULL OR s.duration_ms IS NOT NULL OR s.duration_raw IS NOT NULL
+             THEN s.shape
+         ELSE 'triage' END AS shape,
+    org_id, api_key_id, user_agent, client_ip, level, message,
     err IS NOT NULL AS has_error_body,
     error_type, error_code, error_message,
     err.statusCode AS error_status,

@@ -233,6 +233,7 @@ def ingest_paths(
 def _prepare(store: Store) -> None:
     """The ingest connection's settings and macros (temporary: redone after reconnecting)."""
     store.run("configure_ingest")
+    store.run("define_shape_macros")
     store.run("define_ingest_macros")
 
 

@@ -27,6 +27,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from triage.shapes import block_flags
+
 HEAD_LEN = 1024  # bytes of content that identify a source (its fingerprint)
 TAIL_LEN = 256  # bytes before the saved offset that must still match to resume
 BLOCK_SIZE = 16 << 20  # bytes handed to DuckDB per batch: bounds memory whatever the file size
@@ -45,6 +47,7 @@ LINE_SCHEMA = pa.schema(
         ("raw", pa.binary()),
         ("line_no", pa.int64()),
         ("byte_offset", pa.int64()),
+        ("shapes", pa.int32()),  # the block's third-party shapes (triage/shapes.py)
     ]
 )
 
@@ -278,7 +281,10 @@ class LineReader:
                 text, raw = lines, pa.nulls(n, pa.binary())
             else:
                 text, raw = pa.nulls(n, pa.string()), lines
-            yield pa.RecordBatch.from_arrays([text, raw, line_no, offsets], schema=LINE_SCHEMA)
+            shapes = pa.repeat(pa.scalar(block_flags(lines), pa.int32()), n)
+            yield pa.RecordBatch.from_arrays(
+                [text, raw, line_no, offsets, shapes], schema=LINE_SCHEMA
+            )
         # exact even when the last line has no newline (the end of an archive)
         self.offset = start + (hi - lo)
         self.tail = (self.tail + buf[max(lo, hi - TAIL_LEN) : hi])[-TAIL_LEN:]

@@ -19,7 +19,7 @@ CREATE OR REPLACE TEMP MACRO parse_record(doc) AS try(json_transform(doc, '{
     "userAgent": "VARCHAR", "user_agent": "VARCHAR",
     "clientIp": "VARCHAR", "client_ip": "VARCHAR",
     "level": "VARCHAR", "msg": "VARCHAR", "message": "VARCHAR",
-    "log": "VARCHAR",
+    "log": "JSON",
     "error": "JSON", "response_body": "JSON",
     "request": "JSON", "response": "JSON", "org": "JSON"
 }'));
@@ -55,10 +55,12 @@ CREATE OR REPLACE TEMP MACRO general_misses(o) AS
 CREATE OR REPLACE TEMP MACRO looks_like_record(t) AS
     starts_with(ltrim(t), '{')
     OR (starts_with(ltrim(t), '[') AND (json_valid(t) OR regexp_matches(t, '^\s*\[\s*[\[{"]')));
+-- A wrapper's `log` is text (ECS writes a `log` *object*, {"level": ...}, which is no wrapper).
+CREATE OR REPLACE TEMP MACRO log_text(o) AS CASE WHEN json_type(o.log) = 'VARCHAR' THEN o.log ->> '$' END;
 CREATE OR REPLACE TEMP MACRO wrapped_text(o) AS CASE
     WHEN o.requestId IS NULL AND o.request_id IS NULL AND o.req_id IS NULL
          AND o.method IS NULL AND o.statusCode IS NULL AND o.status IS NULL AND o.request IS NULL
-    THEN CASE WHEN looks_like_record(o.log) THEN o.log
+    THEN CASE WHEN looks_like_record(log_text(o)) THEN log_text(o)
               WHEN looks_like_record(o.message) THEN o.message END
 END;
 -- The record a wrapper holds, when its text is a JSON object (else the line is rejected as
@@ -255,7 +257,10 @@ WITH decoded AS (
                  CASE WHEN r.method IS NOT NULL OR req.method IS NOT NULL OR status IS NOT NULL
                       THEN json_extract_string(doc, '$.url') END,
                  req.url) AS path_text,
-        coalesce(mapped(doc, $m_route, $rx_route), s.route, r.route, req.route) AS route_text,
+        -- a route is text (Kong's `route` is a config object, no route)
+        coalesce(mapped(doc, $m_route, $rx_route), s.route,
+                 CASE WHEN NOT starts_with(r.route, '{') THEN r.route END,
+                 CASE WHEN NOT starts_with(req.route, '{') THEN req.route END) AS route_text,
         -- NaN or Infinity is no duration (and no JSON number to print later): NULL. A
         -- mapping's scale applies to its own field only.
         coalesce(finite_or_null(try_cast(mapped(doc, $m_duration_ms, $rx_duration_ms) AS DOUBLE)
@@ -271,7 +276,8 @@ WITH decoded AS (
                  req.client_ip, req.clientIp, req.ip) AS client_ip,
         coalesce(s.level, r.level, outer_rec.level) AS level,
         coalesce(mapped(doc, $m_message, $rx_message), s.message, r.msg, r.message,
-                 outer_rec.msg, outer_rec.message, rtrim(outer_rec.log, chr(13) || chr(10))) AS message,
+                 outer_rec.msg, outer_rec.message, rtrim(log_text(outer_rec), chr(13) || chr(10)))
+            AS message,
         coalesce(mapped(doc, $m_error_type, $rx_error_type), err.type, s.error_type, flat_type)
             AS error_type,
         coalesce(mapped(doc, $m_error_code, $rx_error_code), err.code, s.error_code, flat_code)

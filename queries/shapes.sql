@@ -33,7 +33,8 @@ CREATE OR REPLACE TEMP MACRO line_shape(body, flags) AS CASE
         THEN 'nginx'
     WHEN has_shape(flags, 7) AND (contains(body, 'status_code') OR contains(body, 'request.method')
                                   OR contains(body, 'UnixNano') OR contains(body, 'url.')
-                                  OR contains(body, '"http"') OR contains(body, 'attributes'))
+                                  OR contains(body, '"http"') OR contains(body, 'attributes')
+                                  OR contains(body, '"ecs'))
         THEN 'semconv'
     WHEN has_shape(flags, 8) AND (contains(body, 'latency') OR contains(body, 'duration')
                                   OR contains(body, 'elapsed') OR contains(body, 'remote')
@@ -72,7 +73,7 @@ CREATE OR REPLACE TEMP MACRO shape_values(shape, doc) AS CASE shape
         '$.request_id', '$.http_x_request_id', '$.http_x_forwarded_for', '$.remote_addr',
         '$.http_user_agent'])
     -- ECS and OpenTelemetry share their names: nested objects, dotted keys, or attributes
-    WHEN 'semconv' THEN json_extract_string(doc, ['$."@timestamp"', '$.timeUnixNano', '$.observedTimeUnixNano',
+    WHEN 'semconv' THEN list_concat(json_extract_string(doc, ['$."@timestamp"', '$.timeUnixNano', '$.observedTimeUnixNano',
         '$.timestamp',
         '$.http.request.method', '$."http.request.method"', '$.attributes."http.request.method"',
         '$.http.response.status_code', '$."http.response.status_code"',
@@ -90,11 +91,25 @@ CREATE OR REPLACE TEMP MACRO shape_values(shape, doc) AS CASE shape
         '$.service.name', '$."service.name"', '$.resource."service.name"',
         '$.log.level', '$."log.level"', '$.severityText',
         '$.error.type', '$."error.type"', '$.error.code', '$."error.code"',
-        '$.error.message', '$."error.message"'])
+        '$.error.message', '$."error.message"']), otlp_values(doc))
     WHEN 'service' THEN json_extract_string(doc, ['$.latency', '$.duration', '$.elapsed', '$.remote', '$.uri', '$.url',
         '$.request', '$."user-agent"', '$."X-Request-Id"', '$.req.id', '$.req.method',
         '$.req.url', '$.req.remoteAddress', '$.res.statusCode', '$.responseTime',
         '$.latency_ms', '$.elapsed_ms', '$.remote_addr', '$.ip', '$.level'])
+END;
+
+-- OTLP's JSON writes attributes as a list of {key, value: {stringValue | intValue | ...}}:
+-- the values semconv reads, in this order, when a line has such a list.
+CREATE OR REPLACE TEMP MACRO otlp_attribute(a) AS {
+    'k': a ->> '$.key',
+    'v': coalesce(a ->> '$.value.stringValue', a ->> '$.value.intValue',
+                  a ->> '$.value.doubleValue', a ->> '$.value.boolValue')};
+CREATE OR REPLACE TEMP MACRO otlp_values(doc) AS CASE
+    WHEN json_type(doc, '$.attributes') = 'ARRAY' THEN list_transform(
+        ['http.request.method', 'http.response.status_code', 'url.path', 'url.full',
+         'http.route', 'client.address', 'user_agent.original'],
+        lambda k: map_from_entries(list_transform(json_extract(doc, '$.attributes[*]'),
+                                                  lambda a: otlp_attribute(a)))[k])
 END;
 
 -- Units. A duration in seconds, milliseconds or nanoseconds, as ms; a duration written with
@@ -208,15 +223,18 @@ CREATE OR REPLACE TEMP MACRO shape_fields(shape, v) AS CASE shape
         'error_type': NULL, 'error_code': NULL, 'error_message': NULL}
     WHEN 'semconv' THEN {
         'shape': CASE WHEN v[1] IS NOT NULL THEN 'ecs' ELSE 'otel' END,
-        'ts_text': coalesce(v[1], v[2], v[3], v[4]), 'method': coalesce(v[5], v[6], v[7]),
-        'path': coalesce(v[11], v[12], v[13], url_target(v[14]), url_target(v[15]),
-                         url_target(v[16]), url_target(v[17]), url_target(v[18])),
-        'route': coalesce(v[19], v[20], v[21]), 'status': coalesce(v[8], v[9], v[10]),
+        'ts_text': coalesce(v[1], v[2], v[3], v[4]),
+        'method': coalesce(v[5], v[6], v[7], v[50]),
+        'path': coalesce(v[11], v[12], v[13], v[52], url_target(v[14]), url_target(v[15]),
+                         url_target(v[16]), url_target(v[17]), url_target(v[18]),
+                         url_target(v[53])),
+        'route': coalesce(v[19], v[20], v[21], v[54]),
+        'status': coalesce(v[8], v[9], v[10], v[51]),
         'duration_ms': coalesce(scaled_ms(v[22], 0.000001), scaled_ms(v[23], 0.000001)),
         'duration_raw': NULL,
         'request_id': coalesce(v[32], v[33], v[34], v[35], v[36], v[37]),
-        'client_ip': without_port(coalesce(v[24], v[25], v[26], v[27], v[28])),
-        'user_agent': coalesce(v[29], v[30], v[31]),
+        'client_ip': without_port(coalesce(v[24], v[25], v[26], v[27], v[28], v[55])),
+        'user_agent': coalesce(v[29], v[30], v[31], v[56]),
         'service': coalesce(v[38], v[39], v[40]), 'level': coalesce(v[41], v[42], v[43]),
         'message': NULL,
         'error_type': coalesce(v[44], v[45]), 'error_code': coalesce(v[46], v[47]),

@@ -133,7 +133,7 @@ def read_sample(name: str, lines: int, spooled: str | None = None) -> list[str]:
         raise SampleError(f"{exc}; check the path") from None
     try:
         spread = opened.size is not None and opened.compression == "none"
-        head = _read_lines(opened.stream, lines // 2 if spread else lines)
+        head = _read_lines(opened.stream, max(1, lines // 2) if spread else lines)
         if spread and opened.size is not None:
             start = opened.stream.tell()
             if start < opened.size:

@@ -540,6 +540,37 @@ def _lookup_view(obj: Context, view: str, ids: list[str], tz: str, fmt: str, out
         sys.exit(EXIT_PARTIAL)
 
 
+@cli.group("mapping")
+def mapping_group() -> None:
+    """Mapping files: which fields of a log hold which column (see README)."""
+
+
+@mapping_group.command("suggest")
+@click.argument("file")
+@output_file_option
+@click.option(
+    "--lines",
+    type=click.IntRange(min=1),
+    default=500,
+    show_default=True,
+    help="How many lines to sample: the first ones, and some spread through a plain file.",
+)
+def mapping_suggest(file: str, output: Path | None, lines: int) -> None:
+    """Propose a mapping file for FILE from the names and values of its fields.
+
+    Each column's rule comes with how many sampled lines it reads; columns it cannot
+    place are warned about on stderr (and as comments). Check it, then ingest with it.
+
+    Example: triage mapping suggest access.log -o access.toml
+    """
+    from triage.suggest import render_toml, suggest_mapping
+
+    found = suggest_mapping(file, lines)
+    for warning in found.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    write_text(render_toml(found), output)
+
+
 @cli.group()
 def report() -> None:
     """Reports made from the store."""

@@ -22,6 +22,7 @@ import pyarrow as pa
 from triage.discover import discover
 from triage.exceptions import TriageError, first_line
 from triage.mapping import empty_params
+from triage.misfit import misfit_warning
 from triage.reader import (
     HEAD_LEN,
     LINE_SCHEMA,
@@ -82,6 +83,7 @@ class FileResult:
     repaired: int = 0  # events kept after replacing invalid UTF-8 bytes (counted in events)
     rejected: Counter = field(default_factory=Counter)
     pending_bytes: int = 0  # an incomplete last line left for a later run
+    warning: str | None = None  # most lines rejected: why, and the next step (triage.misfit)
 
     @property
     def events(self) -> int:
@@ -140,6 +142,7 @@ class Summary:
                     "repaired": f.repaired,
                     "rejected": sum(f.rejected.values()),
                     "pending_bytes": f.pending_bytes,
+                    "warning": f.warning,
                 }
                 for f in self.files
             ],
@@ -178,6 +181,7 @@ class Summary:
                 f"waiting: {d['pending_bytes']:,} bytes of an incomplete last line "
                 "(ingested once its newline arrives)"
             )
+        out += [f"warning: {f.warning}" for f in self.files if f.warning]
         if self.interrupted:
             out.append(
                 "interrupted: the file being read was rolled back; "
@@ -250,7 +254,9 @@ def ingest_one(
         _cleanup(spooled)
         return FileResult(name, "error", str(exc))
     try:
-        return _ingest_opened(store, opened, params, progress)
+        result = _ingest_opened(store, opened, params, progress)
+        result.warning = misfit_warning(name, result.lines - result.blank, result.rejected, spooled)
+        return result
     except (ReadError, AccountingError) as exc:
         return FileResult(name, "error", str(exc))
     except duckdb.Error as exc:

@@ -57,10 +57,19 @@ def empty_params() -> dict:
 def load_mapping(path: Path) -> dict:
     """Read a mapping file into the ingest query's parameters; errors say what to fix."""
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise MappingError(f"cannot read mapping {path}: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise MappingError(f"{path}: not valid TOML ({exc})") from None
+    return parse_mapping(text, str(path))
+
+
+def parse_mapping(text: str, path: str) -> dict:
+    """A mapping's text into the ingest query's parameters; errors name `path`."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise MappingError(f"{path}: not valid TOML ({exc})") from None
     fields = doc.get("fields")
     if not isinstance(fields, dict) or not fields:

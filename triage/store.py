@@ -104,15 +104,17 @@ class Store:
             return f"the store {self.path} holds nothing yet; run 'triage ingest PATH' first"
         read = f"{lines:,} lines ingested from {sources} file{'s' if sources != 1 else ''}"
         if events == 0:
+            main, *others = reasons or ["unknown"]
+            also = f", then {', '.join(others)}" if others else ""
             return (
-                f"{read}, all rejected ({', '.join(reasons or [])}): no requests to show; see "
-                "'triage info' for the lines and reasons, and README for the shapes triage reads "
-                "(or a --mapping)"
+                f"{read}, all rejected (main reason: {main}{also}): no requests to show; see "
+                "'triage info' for the lines and reasons, and 'triage mapping suggest FILE' "
+                "for a --mapping that reads them"
             )
         return (
             f"{read}, but none is a request ({events:,} trace or log events, {rejected:,} "
             "rejected): no line has an HTTP method or status; see 'triage info', and pass a "
-            "--mapping naming those fields"
+            "--mapping naming those fields ('triage mapping suggest FILE' proposes one)"
         )
 
     def request_ids_at(self, row_ids: list[int]) -> dict[int, str]:

@@ -209,7 +209,8 @@ WITH decoded AS (
     FROM shaped
 ), fields AS (
     SELECT *,
-        coalesce(mapped(doc, $m_timestamp, $rx_timestamp), present(s.ts_text),
+        present(mapped(doc, $m_timestamp, $rx_timestamp)) AS mapped_ts_text,
+        coalesce(present(mapped(doc, $m_timestamp, $rx_timestamp)), present(s.ts_text),
                  present(r.timestamp), present(r."@timestamp"), present(r.time), present(r.ts),
                  present(outer_rec.timestamp), present(outer_rec."@timestamp"),
                  present(outer_rec.time), present(outer_rec.ts)) AS ts_text,
@@ -241,8 +242,10 @@ WITH decoded AS (
     FROM flat_errors
 ), normalised AS (
     SELECT *,
-        CASE WHEN $ts_format IS NOT NULL
-             THEN finite_ts(try_strptime(ts_text, $ts_format)::TIMESTAMPTZ)
+        -- a mapping's format reads its own field; a line without that field falls back
+        -- to the automatic reading, whose times are told apart by their shape
+        CASE WHEN $ts_format IS NOT NULL AND mapped_ts_text IS NOT NULL
+             THEN finite_ts(try_strptime(mapped_ts_text, $ts_format)::TIMESTAMPTZ)
              ELSE parse_ts(ts_text) END AS ts_value,
         -- an empty id is no id: the next candidate (the error body's requestId) is used
         coalesce(present(mapped(doc, $m_request_id, $rx_request_id)), present(s.request_id),

@@ -307,8 +307,9 @@ def pick_request_id(fields: list[Field]) -> Rule | None:
             return 3
         return 1
 
+    # a field named for a request id is one whatever its values look like ("req-1f3a")
     candidates = [
-        (f, f.ids + f.trace_paths, (preference(f),))
+        (f, f.ids + f.trace_paths or (f.texts if preference(f) == 5 else 0), (preference(f),))
         for f in fields
         if not any(w in f.norm for w in NOT_A_REQUEST_ID)
     ]
@@ -387,7 +388,10 @@ def pick_client_ip(fields: list[Field]) -> Rule | None:
         for f in fields
         if not any(w in f.norm for w in NOT_A_CLIENT)
     ]
-    best = _best(candidates)
+    # X-Forwarded-For names the client wherever it holds an address; where it is "-", ingest
+    # falls back to the address the log's shape gives (as automatic detection does)
+    forwarded = [c for c in candidates if c[2][0] == 100 and c[1] > 0]
+    best = _best(forwarded or candidates)
     if best is None:
         return None
     f, _ = best
@@ -424,6 +428,8 @@ def _number_unit(f: Field, names: set[str]) -> str | None:
         return "s"  # nginx's $request_time
     if f.norm in ("responselatency", "integrationlatency") or f.norm.startswith("latencies."):
         return "ms"  # API Gateway, Kong
+    if f.norm == "responsetime":
+        return "ms"  # pino-http
     if f.name in ("Duration", "OriginDuration", "event.duration"):
         return "ns"  # Traefik, Elastic Common Schema
     if f.norm in ("duration", "upstreamservicetime") and {"responsecode", "starttime"} <= names:
@@ -443,7 +449,8 @@ def pick_duration(fields: list[Field], warnings: list[str]) -> Rule | None:
     while (best := _best(candidates)) is not None:
         f, _ = best
         candidates = [c for c in candidates if c[0] is not f]
-        if f.with_unit > f.numbers:
+        if f.with_unit and (f.with_unit > f.numbers or len(f.units) == 1):
+            # bare numbers beside them have no unit to know: the regex leaves them unread
             if len(f.units) == 1:
                 suffix = f.units[0]
                 return Rule("duration_ms", f, f"durations in {suffix}",

@@ -19,7 +19,9 @@ SHAPES = ("envoy", "apigw", "gcp", "kong", "caddy", "traefik", "nginx", "semconv
 SAMPLE = 48  # lines looked at per block: the first ones and a spread over the rest
 
 _NGINX = {"time_local", "time_iso8601", "remote_addr", "request_time", "msec"}
-_SEMCONV_PREFIXES = ("http.", "url.", "client.", "event.", "user_agent.", "trace.", "service.", "ecs")
+_SEMCONV_PREFIXES = (
+    "http.", "url.", "client.", "event.", "user_agent.", "trace.", "service.", "ecs"
+)  # fmt: skip
 _SERVICE = {"latency", "duration", "elapsed", "remote", "uri", "user-agent", "responseTime", "req"}
 
 

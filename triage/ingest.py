@@ -234,6 +234,7 @@ def _prepare(store: Store) -> None:
     """The ingest connection's settings and macros (temporary: redone after reconnecting)."""
     store.run("configure_ingest")
     store.run("define_ingest_macros")
+    store.run("define_text_macros")
 
 
 def ingest_one(

@@ -171,9 +171,18 @@ WITH decoded AS (
     WHERE CASE WHEN n_bytes = 0 THEN false
                WHEN body IS NULL OR starts_with(body, '{') THEN true
                ELSE trim(body, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)) <> '' END
-), parsed AS (
-    SELECT *, CASE WHEN n_bytes <= $max_line_bytes THEN parse_record(body) END AS outer_rec
+), texted AS (
+    -- a line that does not start like JSON is a text access log (CLF, combined, logfmt),
+    -- read by regular expressions into the record a JSON line would be
+    -- (queries/text_formats.sql), or an unrecognised_text reject
+    SELECT *, NOT starts_with(body, '{') AND NOT regexp_matches(body, '^\s*[\[{]') AS is_text
     FROM nonblank
+), parsed AS (
+    SELECT *, CASE WHEN n_bytes <= $max_line_bytes THEN parse_record(coalesce(text_doc, body)) END
+                  AS outer_rec
+    FROM (SELECT *, CASE WHEN is_text AND n_bytes <= $max_line_bytes THEN text_record(body)::VARCHAR END
+                        AS text_doc
+          FROM texted)
 ), wrapping AS (
     SELECT *, wrapped_text(outer_rec) AS wrapped FROM parsed
 ), unwrapped AS (
@@ -181,7 +190,7 @@ WITH decoded AS (
     -- service, level and message fill in what the record leaves out.
     SELECT *, json_object_text(wrapped) AS inner_doc FROM wrapping
 ), reparsed AS (
-    SELECT *, coalesce(inner_doc, body) AS doc,
+    SELECT *, coalesce(inner_doc, text_doc, body) AS doc,
            CASE WHEN inner_doc IS NULL THEN outer_rec ELSE parse_record(inner_doc) END AS r
     FROM unwrapped
 ), line_shapes AS (
@@ -294,7 +303,9 @@ WITH decoded AS (
         CASE
             WHEN n_bytes > $max_line_bytes THEN 'too_long'
             WHEN body IS NULL THEN 'invalid_utf8'
-            WHEN outer_rec IS NULL OR NOT starts_with(ltrim(body), '{') THEN json_reject_reason(body)
+            WHEN is_text AND text_doc IS NULL THEN 'unrecognised_text'
+            WHEN outer_rec IS NULL OR (text_doc IS NULL AND NOT starts_with(ltrim(body), '{'))
+                THEN json_reject_reason(body)
             -- a wrapper whose record is cut short or not an object hides a lost request
             WHEN wrapped IS NOT NULL AND inner_doc IS NULL THEN json_reject_reason(wrapped)
             WHEN ts_text IS NULL THEN 'no_timestamp'
@@ -321,9 +332,12 @@ SELECT
          ELSE route_text END AS route,
     status, duration_ms,
     -- a duration whose unit cannot be known is kept as written, never guessed (info says so)
-    CASE WHEN duration_ms IS NULL THEN s.duration_raw END AS duration_raw,
+    CASE WHEN duration_ms IS NOT NULL THEN NULL
+         WHEN text_doc IS NOT NULL THEN text_doc ->> '$.duration_raw'
+         ELSE s.duration_raw END AS duration_raw,
     -- the shape the line was read as; 'triage' for the general rule (our own shapes)
     CASE WHEN reason IS NOT NULL AND r IS NULL THEN NULL
+         WHEN text_doc IS NOT NULL THEN text_doc ->> '$.text_format'
          WHEN s.ts_text IS NOT NULL OR s.status IS NOT NULL OR s.method IS NOT NULL
               OR s.path IS NOT NULL OR s.duration_ms IS NOT NULL OR s.duration_raw IS NOT NULL
              THEN s.shape

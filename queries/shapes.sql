@@ -122,10 +122,10 @@ CREATE OR REPLACE TEMP MACRO unit_ms(u) AS CASE u
     WHEN 'us' THEN 0.001 WHEN 'µs' THEN 0.001 WHEN 'μs' THEN 0.001 WHEN 'ns' THEN 0.000001
 END;
 CREATE OR REPLACE TEMP MACRO with_unit_ms(t) AS CASE
-    WHEN regexp_full_match(trim(t), '(([0-9]+(\.[0-9]*)?|\.[0-9]+)(h|ms|m|s|us|µs|μs|ns))+')
+    WHEN regexp_full_match(trim(t), '(([0-9]+(\.[0-9]*)?|\.[0-9]+) ?(h|ms|m|s|us|µs|μs|ns))+')
     THEN list_sum(list_transform(
-        regexp_extract_all(trim(t), '([0-9.]+)(h|ms|m|s|us|µs|μs|ns)', 0),
-        lambda x: regexp_extract(x, '^[0-9.]+')::DOUBLE * unit_ms(regexp_extract(x, '[^0-9.]+$'))))
+        regexp_extract_all(trim(t), '([0-9.]+) ?(h|ms|m|s|us|µs|μs|ns)', 0),
+        lambda x: regexp_extract(x, '^[0-9.]+')::DOUBLE * unit_ms(regexp_extract(x, '[^0-9. ]+$'))))
 END;
 -- A service log's duration: with a unit it is read; a bare number has none that can be known.
 CREATE OR REPLACE TEMP MACRO service_duration_ms(t) AS with_unit_ms(t);

@@ -239,6 +239,7 @@ def _prepare(store: Store) -> None:
     store.run("configure_ingest")
     store.run("define_shape_macros")
     store.run("define_ingest_macros")
+    store.run("define_text_macros")
 
 
 def ingest_one(

@@ -104,7 +104,7 @@ def get(name: str) -> Query:
 
 
 # Files whose queries only make sense inside ingest, a migration or the catalogue's set-up.
-INTERNAL_FILES = {"schema.sql", "ingest.sql", "shapes.sql", "catalog.sql"}
+INTERNAL_FILES = {"schema.sql", "ingest.sql", "shapes.sql", "text_formats.sql", "catalog.sql"}
 _STAGES = re.compile(r"CREATE\s+OR\s+REPLACE\s+TEMP\s+TABLE\s+(\w+)", re.IGNORECASE)
 
 

@@ -130,10 +130,11 @@ CREATE OR REPLACE TEMP MACRO id_segments_once(p) AS regexp_replace(p,
 CREATE OR REPLACE TEMP MACRO route_of(p) AS id_segments_once(id_segments_once(path_only(p)));
 
 -- A mapping-file rule: the value at a JSON path, optionally cut by a regex (first group).
+-- A line that is not JSON has no value (it is rejected for that, not failing the file).
 CREATE OR REPLACE TEMP MACRO mapped(doc, path, rx) AS CASE
     WHEN path IS NULL THEN NULL
-    WHEN rx IS NULL THEN json_extract_string(doc, path)
-    ELSE nullif(regexp_extract(json_extract_string(doc, path), rx, 1), '')
+    WHEN rx IS NULL THEN try(json_extract_string(doc, path))
+    ELSE nullif(regexp_extract(try(json_extract_string(doc, path)), rx, 1), '')
 END;
 
 -- name: ingest_lines

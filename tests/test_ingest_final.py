@@ -169,3 +169,19 @@ def test_a_reread_keeps_the_last_line_a_final_ingest_took(store, tmp_path):
     s = ingest_paths(store, [str(path)], reread=True).as_dict()
     assert (s["lines"], s["pending_bytes"]) == (3, 0)
     assert request_ids(store) == ["r0", "r1", "r2"]
+
+
+def test_a_line_cut_by_a_block_end_just_before_its_newline_keeps_it(store, tmp_path, monkeypatch):
+    """After a final ingest, only the first bytes read may be the newline that ends the line
+    taken then: a later block that starts with a newline ends the line the reader carries."""
+    import triage.reader
+
+    path = export(tmp_path / "app.log", 2)
+    final(store, path)
+    long_line = as_bytes(log_line(2, msg="x" * 200))
+    with path.open("ab") as f:  # straight after the taken line, then one more line
+        f.write(long_line + b"\n" + as_bytes(log_line(3)) + b"\n")
+    monkeypatch.setattr(triage.reader, "BLOCK_SIZE", len(long_line))  # next block: "\n..."
+    s = ingest(store, path)
+    assert (s["lines"], s["events"], s["rejected"]) == (2, 2, 0)
+    assert request_ids(store) == ["r0", "r1", "r2", "r3"]

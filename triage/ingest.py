@@ -259,7 +259,7 @@ def ingest_paths(
     """Ingest every file named by args (files, directories, globs, '-' for stdin).
 
     mapping: a mapping's parameters (triage.mapping.load_mapping); without one, a known source
-    is read with the mapping it was first read with. final: plain files are finished, their
+    is read with the mapping it was last read with. final: plain files are finished, their
     last line is taken even without a newline. reread: read the named files again from their
     first line, replacing their rows; with no args, every source read with older parsing
     rules whose file is still where it was read.

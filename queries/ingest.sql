@@ -142,10 +142,11 @@ CREATE OR REPLACE TEMP MACRO id_segments_once(p) AS regexp_replace(p,
 CREATE OR REPLACE TEMP MACRO route_of(p) AS id_segments_once(id_segments_once(path_only(p)));
 
 -- A mapping-file rule: the value at a JSON path, optionally cut by a regex (first group).
+-- A line that is not JSON has no value (it is rejected for that, not failing the file).
 CREATE OR REPLACE TEMP MACRO mapped(doc, path, rx) AS CASE
     WHEN path IS NULL THEN NULL
-    WHEN rx IS NULL THEN json_extract_string(doc, path)
-    ELSE nullif(regexp_extract(json_extract_string(doc, path), rx, 1), '')
+    WHEN rx IS NULL THEN try(json_extract_string(doc, path))
+    ELSE nullif(regexp_extract(try(json_extract_string(doc, path)), rx, 1), '')
 END;
 
 -- name: ingest_lines
@@ -375,7 +376,7 @@ GROUP BY ALL;
 -- Sources whose identity (hash of their first head_len bytes) matches a file's head.
 -- The caller passes the candidate (head_len, sha256) pairs it computed from the file.
 SELECT source_id, path, compression, head_len, head_sha256, tail_sha256,
-       bytes_consumed, lines_consumed, blank_lines
+       bytes_consumed, lines_consumed, blank_lines, mapping, rules_version
 FROM sources
 WHERE list_contains($heads, head_len::VARCHAR || ':' || head_sha256)
 ORDER BY (path = $path) DESC, bytes_consumed DESC;
@@ -384,20 +385,44 @@ ORDER BY (path = $path) DESC, bytes_consumed DESC;
 -- The distinct head lengths that identify stored sources (most are the full 1 KiB).
 SELECT DISTINCT head_len FROM sources ORDER BY head_len;
 
+-- name: mapping_last_used_at
+-- The mapping the source last read from a path was read with (no row: none was read there).
+-- New content at that path (after a rotation) is read with it when no --mapping is given.
+SELECT mapping FROM sources
+WHERE path = $path
+ORDER BY last_ingested_at DESC, source_id DESC
+LIMIT 1;
+
+-- name: sources_with_older_rules
+-- Sources read with parsing rules older than $rules_version, for `ingest --reread` and info.
+SELECT source_id, path, rules_version FROM sources
+WHERE rules_version < $rules_version
+ORDER BY path, source_id;
+
 -- name: insert_source
 -- Register a new source; its first ingest commits with it.
-INSERT INTO sources VALUES (
+INSERT INTO sources (
+    source_id, path, compression, head_len, head_sha256, tail_sha256, bytes_consumed,
+    lines_consumed, blank_lines, first_ingested_at, last_ingested_at, mapping, rules_version
+) VALUES (
     nextval('source_id_seq'), $path, $compression, $head_len, $head_sha256, $tail_sha256,
-    $bytes_consumed, $lines_consumed, $blank_lines, now(), now()
+    $bytes_consumed, $lines_consumed, $blank_lines, now(), now(), $mapping, $rules_version
 ) RETURNING source_id;
 
 -- name: update_source
--- Move a source's offset forward after an ingest, in the same transaction as its rows.
+-- Move a source's offset forward after an ingest, in the same transaction as its rows, with
+-- the mapping and parsing rules its rows were read with.
 UPDATE sources SET
     path = $path, compression = $compression, head_len = $head_len, head_sha256 = $head_sha256,
     tail_sha256 = $tail_sha256, bytes_consumed = $bytes_consumed,
-    lines_consumed = $lines_consumed, blank_lines = $blank_lines, last_ingested_at = now()
+    lines_consumed = $lines_consumed, blank_lines = $blank_lines, mapping = $mapping,
+    rules_version = $rules_version, last_ingested_at = now()
 WHERE source_id = $source_id;
+
+-- name: forget_source_rows
+-- Delete a source's rows before it is read again from its first line (same transaction as
+-- the rows that replace them).
+DELETE FROM records WHERE source_id = $source_id;
 
 -- name: configure_ingest
 -- Ingest writes rows in any order: each row carries its own line number and byte offset.

@@ -161,3 +161,23 @@ CREATE OR REPLACE VIEW rejects AS
            r.reject_reason AS reason, r.reject_detail AS detail, r.repaired, r.raw
     FROM records r JOIN sources s USING (source_id)
     WHERE r.kind = 'reject';
+
+-- name: migrate_to_v4
+-- Version 4 remembers how each source was read, so that it can be read again when that
+-- changes: `mapping` holds the mapping's rules as canonical JSON (NULL: read without one) and
+-- `rules_version` the version of the parsing rules (triage.ingest.PARSING_RULES); existing
+-- sources were read with version 1. `records` gains `shape` (the log shape a line was
+-- recognised as) and `duration_raw` (a duration as written, when its unit cannot be known).
+-- The views are recreated to see them.
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS mapping VARCHAR;
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS rules_version INTEGER;
+UPDATE sources SET rules_version = 1 WHERE rules_version IS NULL;
+ALTER TABLE records ADD COLUMN IF NOT EXISTS shape VARCHAR;
+ALTER TABLE records ADD COLUMN IF NOT EXISTS duration_raw VARCHAR;
+CREATE OR REPLACE VIEW events AS
+    SELECT * EXCLUDE (reject_reason, reject_detail) FROM records WHERE kind <> 'reject';
+CREATE OR REPLACE VIEW rejects AS
+    SELECT r.source_id, s.path AS source_path, r.line_no, r.byte_offset,
+           r.reject_reason AS reason, r.reject_detail AS detail, r.repaired, r.raw
+    FROM records r JOIN sources s USING (source_id)
+    WHERE r.kind = 'reject';

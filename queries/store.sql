@@ -17,6 +17,7 @@ FROM records;
 -- Every ingested source with what was taken from it, newest first.
 SELECT
     s.source_id, s.path, s.compression, s.bytes_consumed, s.lines_consumed, s.blank_lines,
+    s.mapping, s.rules_version,
     count(r.line_no) FILTER (WHERE r.kind <> 'reject') AS events,
     count(r.line_no) FILTER (WHERE r.kind = 'reject') AS rejected,
     min(r.ts) AS first_event, max(r.ts) AS last_event, s.last_ingested_at

@@ -12,8 +12,13 @@ from triage import sql
 from triage.ingest import ingest_paths
 from triage.store import SCHEMA_VERSION, open_store
 
-# The columns each schema version added, newest last.
-ADDED = {2: ["rid_hash"], 3: ["reject_detail", "error_source", "failed", "repaired"]}
+# The columns each schema version added (table, column), newest last.
+ADDED = {
+    2: [("records", "rid_hash")],
+    3: [("records", c) for c in ("reject_detail", "error_source", "failed", "repaired")],
+    4: [("sources", "mapping"), ("sources", "rules_version")]
+    + [("records", "shape"), ("records", "duration_raw")],
+}
 
 
 def make_old_store(path, log, version: int):
@@ -23,8 +28,8 @@ def make_old_store(path, log, version: int):
     con = duckdb.connect(str(path))
     con.execute("DROP VIEW events; DROP VIEW rejects")
     for v in range(version + 1, SCHEMA_VERSION + 1):
-        for column in ADDED[v]:
-            con.execute(f"ALTER TABLE records DROP COLUMN {column}")
+        for table, column in ADDED[v]:
+            con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(version)])
     con.execute(sql.get("create_schema_v1").sql)  # the views as they were
     con.close()

@@ -134,11 +134,25 @@ def cli(ctx: click.Context, db: Path | None, wait: float) -> None:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
 @click.option(
     "--mapping",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="TOML file saying which fields hold which column (see README).",
+    help="TOML file saying which fields hold which column (see README). A file read before "
+    "with another mapping is read again with this one. Default: the mapping each file was "
+    "last read with.",
+)
+@click.option(
+    "--final",
+    is_flag=True,
+    help="The files are finished: take a last line that has no newline (else it waits for "
+    "its newline, or for its file to be unchanged for 5 minutes).",
+)
+@click.option(
+    "--reread",
+    is_flag=True,
+    help="Read the PATHS again from their first line, replacing their rows; with no PATHS, "
+    "every file read with older parsing rules (see 'triage info').",
 )
 @click.option(
     "--format",
@@ -155,7 +169,13 @@ def cli(ctx: click.Context, db: Path | None, wait: float) -> None:
 )
 @pass_context
 def ingest(
-    obj: Context, paths: tuple[str, ...], mapping: Path | None, fmt: str, progress: bool | None
+    obj: Context,
+    paths: tuple[str, ...],
+    mapping: Path | None,
+    final: bool,
+    reread: bool,
+    fmt: str,
+    progress: bool | None,
 ) -> None:
     """Ingest log files, directories (recursive), globs or '-' (stdin) into the store.
 
@@ -167,6 +187,8 @@ def ingest(
     from triage.ingest import ingest_paths, input_sizes
     from triage.mapping import load_mapping
 
+    if not paths and not reread:
+        raise click.UsageError("Missing argument 'PATHS...' (or pass --reread)")
     params = load_mapping(mapping) if mapping else None
     show = sys.stderr.isatty() if progress is None else progress
     with obj.open(read_only=False) as store, contextlib.ExitStack() as stack:
@@ -183,6 +205,8 @@ def ingest(
             store,
             list(paths),
             mapping=params,
+            final=final,
+            reread=reread,
             on_inputs=start,
             progress=(lambda n: bars[0].update(n)) if show else None,
         )
@@ -213,10 +237,11 @@ def info(obj: Context, fmt: str) -> None:
     Example: triage info
     """
     from triage.formats import format_info
+    from triage.ingest import PARSING_RULES
     from triage.store import describe
 
     with obj.open(read_only=True) as store:
-        facts = describe(store)
+        facts = describe(store, parsing_rules=PARSING_RULES)
     if fmt == "json":
         click.echo(json.dumps(facts, indent=2, default=str))
     else:

@@ -179,11 +179,20 @@ def format_info(facts: dict) -> str:
             "rejected": s["rejected"],
             "first_event": when(s["first_event"]),
             "last_event": when(s["last_event"]),
+            "mapping": s["mapping"],
         }
         for s in facts["source_files"]
     ]
     if sources:
         lines += ["", format_table(sources).rstrip("\n")]
+    older = facts["read_with_older_rules"]
+    if older:
+        lines += [
+            "",
+            f"read with older parsing rules (current: version {facts['parsing_rules']}); "
+            f"{facts['reread_hint']} to read them again:",
+            *(f"  {terminal_safe(s['path'])} (version {s['rules_version']})" for s in older),
+        ]
     if facts["rejects_sample"]:
         lines += ["", f"first rejected lines (of {facts['rejected']:,}):"]
         for r in facts["rejects_sample"]:

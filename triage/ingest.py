@@ -1,10 +1,11 @@
 """Ingesting log files into the store, every line accounted for, each exactly once.
 
 Python orchestrates: it finds the files, recognises ones it has seen (by content, not by
-path), and streams their new bytes to DuckDB as Arrow batches of raw lines. DuckDB parses,
-normalises and classifies them in one INSERT (queries/ingest.sql). A file's rows, its rejects
-and its new offset commit in one transaction, so an interrupted ingest leaves the store as it
-was before that file, and the next run picks the file up again.
+path: triage.sources), and streams their new bytes to DuckDB as Arrow batches of raw lines.
+DuckDB parses, normalises and classifies them in one INSERT (queries/ingest.sql). A file's rows,
+its rejects and its new offset commit in one transaction, so an interrupted ingest leaves the
+store as it was before that file, and the next run picks the file up again. A source read again
+from its first line (a new mapping, --reread) has its rows replaced in that same transaction.
 """
 
 from __future__ import annotations
@@ -21,12 +22,11 @@ import pyarrow as pa
 
 from triage.discover import discover
 from triage.exceptions import TriageError, first_line
-from triage.mapping import empty_params
+from triage.mapping import mapping_params, mapping_text
 from triage.misfit import misfit_warning
 from triage.reader import (
     HEAD_LEN,
     LINE_SCHEMA,
-    TAIL_LEN,
     LineReader,
     Opened,
     ReadError,
@@ -35,13 +35,22 @@ from triage.reader import (
     prefetched,
     read_head,
     sha256,
-    skip_to,
     spool,
 )
 from triage.redact import mask
+from triage.sources import Start, plan_read, sources_with_older_rules
 from triage.store import Store
 
 MAX_LINE_BYTES = 1 << 20  # longer lines are rejected as too_long (their neighbours are kept)
+# The version of the rules the ingest query reads lines with: bump it when queries/ingest.sql
+# reads lines differently. Each source remembers the version its rows were read with; sources
+# read with an older one are listed by `triage info` and re-read by `triage ingest --reread`.
+PARSING_RULES = 2
+# A plain file unchanged this long is finished: its last line is taken even without a newline
+# (exports often end that way). A live file gets its newline long before.
+FINISHED_AFTER_SECONDS = 300.0
+REREAD_ON_REQUEST = "re-read from its first line"
+REREAD_OLDER_RULES = "re-read with the current parsing rules"
 # An ingest of many files lets waiting commands in between files once it has held the store
 # this long (DuckDB locks a store for the whole time a process has it open): a reader waits
 # about this long plus the file being read, and a long ingest pays a 0.3 s pause each time.
@@ -50,17 +59,26 @@ SHARE_AFTER_SECONDS = 5.0
 
 def share_after() -> float:
     """Seconds an ingest holds the store before letting readers in: $TRIAGE_SHARE_AFTER."""
-    text = os.environ.get("TRIAGE_SHARE_AFTER")
+    return _seconds_setting("TRIAGE_SHARE_AFTER", SHARE_AFTER_SECONDS, "5 or 0.5")
+
+
+def finished_after() -> float:
+    """Seconds a plain file stays unchanged before it is finished: $TRIAGE_FINISHED_AFTER."""
+    return _seconds_setting("TRIAGE_FINISHED_AFTER", FINISHED_AFTER_SECONDS, "300 or 60")
+
+
+def _seconds_setting(name: str, default: float, examples: str) -> float:
+    text = os.environ.get(name)
     if text is None:
-        return SHARE_AFTER_SECONDS
+        return default
     try:
         seconds = float(text)
     except ValueError:
         seconds = -1.0
     if not 0 <= seconds < float("inf"):
         raise TriageError(
-            f"TRIAGE_SHARE_AFTER={text!r} is not a number of seconds; set it to one (such as "
-            "5 or 0.5), or unset it"
+            f"{name}={text!r} is not a number of seconds; set it to one (such as "
+            f"{examples}), or unset it"
         )
     return seconds
 
@@ -84,6 +102,7 @@ class FileResult:
     rejected: Counter = field(default_factory=Counter)
     pending_bytes: int = 0  # an incomplete last line left for a later run
     warning: str | None = None  # most lines rejected: why, and the next step (triage.misfit)
+    noted: bool = False  # the text summary gives it a line of its own (name: detail)
 
     @property
     def events(self) -> int:
@@ -95,6 +114,7 @@ class Summary:
     files: list[FileResult]
     seconds: float
     interrupted: bool = False  # Ctrl-C: the file being read was rolled back, the rest kept
+    notes: list[str] = field(default_factory=list)  # about the run as a whole
 
     def _sum(self, attr: str) -> int:
         return sum(getattr(f, attr) for f in self.files)
@@ -128,6 +148,7 @@ class Summary:
             "seconds": round(self.seconds, 3),
             "lines_per_second": round(lines / self.seconds) if self.seconds > 0 else None,
             "errors": [f"{f.detail}" for f in self.errors],
+            "notes": self.notes,
             "per_file": [
                 {
                     "path": f.name,
@@ -176,10 +197,13 @@ class Summary:
                 + ", ".join(f"{k} {v:,}" for k, v in d["rejected_by_reason"].items())
                 + "  (details: triage info)"
             )
+        out += [_file_note(f) for f in self.files if f.noted]
+        out += self.notes
         if d["pending_bytes"]:
             out.append(
                 f"waiting: {d['pending_bytes']:,} bytes of an incomplete last line "
-                "(ingested once its newline arrives)"
+                "(ingested once its newline arrives, or once its file is finished: "
+                "--final, or 5 minutes unchanged)"
             )
         out += [f"warning: {f.warning}" for f in self.files if f.warning]
         if self.interrupted:
@@ -190,7 +214,30 @@ class Summary:
         return "\n".join(out) + "\n"
 
 
+def _file_note(f: FileResult) -> str:
+    if f.status == "ingested":  # read again: its rows replaced
+        lines = f"{f.lines:,} line{'s' if f.lines != 1 else ''}"
+        return f"{f.name}: {f.detail} ({lines}; the rows read before are replaced)"
+    return f"{f.name}: {f.detail}"
+
+
 Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a run reads its files."""
+
+    mapping: str | None = None  # --mapping's canonical text; None: each source's own
+    final: bool = False  # plain files are finished: a last line without newline is taken
+    finished_after: float = FINISHED_AFTER_SECONDS  # or unchanged for this long
+    reread: str = ""  # why known sources are read again from line 1 ("": only a new mapping)
+
+
+@dataclass(frozen=True)
+class _Input:
+    name: str
+    only_sources: frozenset[int] | None = None  # re-read only if it still holds one of these
 
 
 def input_sizes(names: list[str]) -> int:
@@ -208,30 +255,75 @@ def ingest_paths(
     args: list[str],
     *,
     mapping: dict | None = None,
+    final: bool = False,
+    reread: bool = False,
     progress: Progress | None = None,
     on_inputs: Callable[[list[str]], None] | None = None,
 ) -> Summary:
-    """Ingest every file named by args (files, directories, globs, '-' for stdin)."""
+    """Ingest every file named by args (files, directories, globs, '-' for stdin).
+
+    mapping: a mapping's parameters (triage.mapping.load_mapping); without one, a known source
+    is read with the mapping it was last read with. final: plain files are finished, their
+    last line is taken even without a newline. reread: read the named files again from their
+    first line, replacing their rows; with no args, every source read with older parsing
+    rules whose file is still where it was read.
+    """
     started = time.perf_counter()
     hold_for = share_after()
-    found = discover(args)
+    how = Reading(
+        mapping=mapping_text(mapping),
+        final=final,
+        finished_after=finished_after(),
+        reread=(REREAD_ON_REQUEST if args else REREAD_OLDER_RULES) if reread else "",
+    )
+    if reread and not args:
+        inputs, results, notes = _stale_inputs(store)
+    else:
+        found = discover(args)
+        inputs = [_Input(name) for name in found.inputs]
+        results = [FileResult(p.path, "error", str(p)) for p in found.problems]
+        notes = []
     if on_inputs:
-        on_inputs(found.inputs)
-    results = [FileResult(p.path, "error", str(p)) for p in found.problems]
-    params = {**empty_params(), **(mapping or {}), "max_line_bytes": MAX_LINE_BYTES}
+        on_inputs([i.name for i in inputs])
     _prepare(store)
     try:
         held_since = time.monotonic()
-        for i, name in enumerate(found.inputs):
+        for i, named in enumerate(inputs):
             if i and time.monotonic() - held_since > hold_for:
                 # between files, nothing is uncommitted: let waiting readers in
                 store.let_readers_in()
                 _prepare(store)
                 held_since = time.monotonic()
-            results.append(ingest_one(store, name, params, progress))
+            results.append(ingest_one(store, named.name, how, progress, named.only_sources))
     except KeyboardInterrupt:
-        return Summary(results, time.perf_counter() - started, interrupted=True)
-    return Summary(results, time.perf_counter() - started)
+        return Summary(results, time.perf_counter() - started, interrupted=True, notes=notes)
+    return Summary(results, time.perf_counter() - started, notes=notes)
+
+
+def _stale_inputs(store: Store) -> tuple[list[_Input], list[FileResult], list[str]]:
+    """The files of the sources read with older parsing rules, each to be re-read if it still
+    holds that source; a source whose file is gone is named, with what to do."""
+    stale = sources_with_older_rules(store, PARSING_RULES)
+    if not stale:
+        return [], [], ["nothing to re-read: every source was read with the current parsing rules"]
+    by_path: dict[str, set[int]] = {}
+    for source in stale:
+        by_path.setdefault(source.path, set()).add(source.source_id)
+    inputs, gone = [], []
+    for path, ids in by_path.items():
+        if path != "-" and os.path.isfile(path):
+            inputs.append(_Input(path, frozenset(ids)))
+        else:
+            gone.append(
+                FileResult(
+                    path,
+                    "skipped",
+                    "no longer there to re-read (read with older parsing rules); name the "
+                    "file that holds it now: triage ingest --reread PATH",
+                    noted=True,
+                )
+            )
+    return inputs, gone, []
 
 
 def _prepare(store: Store) -> None:
@@ -243,19 +335,23 @@ def _prepare(store: Store) -> None:
 
 
 def ingest_one(
-    store: Store, name: str, params: dict, progress: Progress | None = None
+    store: Store,
+    name: str,
+    how: Reading,
+    progress: Progress | None = None,
+    only_sources: frozenset[int] | None = None,
 ) -> FileResult:
     try:
         spooled = spool(name) if needs_spooling(name) else None
     except OSError as exc:
         return FileResult(name, "error", f"{name}: {exc.strerror or exc}")
     try:
-        opened = open_input(name, spooled)
+        opened = open_input(name, spooled, final=how.final, finished_after=how.finished_after)
     except ReadError as exc:
         _cleanup(spooled)
         return FileResult(name, "error", str(exc))
     try:
-        result = _ingest_opened(store, opened, params, progress)
+        result = _ingest_opened(store, opened, how, progress, only_sources)
         result.warning = misfit_warning(name, result.lines - result.blank, result.rejected, spooled)
         return result
     except (ReadError, AccountingError) as exc:
@@ -273,46 +369,27 @@ def _cleanup(path: str | None) -> None:
         os.unlink(path)
 
 
-@dataclass
-class _Match:
-    source_id: int
-    bytes_consumed: int
-    lines_consumed: int
-    blank_lines: int
-    tail: bytes
-
-
-def _find_source(store: Store, opened: Opened, head: bytes) -> _Match | None:
-    """The stored source this content continues, verified by its head and its resume marker.
-
-    On a match the stream is left at the source's offset; otherwise at the content's start.
-    """
-    lengths = [n for (n,) in store.run("head_lengths").fetchall() if n <= len(head)]
-    if not lengths:
-        return None
-    heads = [f"{n}:{sha256(head[:n])}" for n in lengths]
-    rows = store.run("find_sources_by_head", {"heads": heads, "path": opened.name}).fetchall()
-    for source_id, _p, _c, _hl, _hs, tail_sha, consumed, lines, blank in rows:
-        if opened.size is not None and opened.size < consumed:
-            continue  # shorter than what we took from it: truncated or replaced
-        marker = skip_to(opened, consumed)
-        if len(marker) == min(TAIL_LEN, consumed) and sha256(marker) == tail_sha:
-            return _Match(source_id, consumed, lines, blank, marker)
-    opened.stream.seek(0)
-    return None
-
-
 def _ingest_opened(
-    store: Store, opened: Opened, params: dict, progress: Progress | None
+    store: Store,
+    opened: Opened,
+    how: Reading,
+    progress: Progress | None,
+    only_sources: frozenset[int] | None,
 ) -> FileResult:
     result = FileResult(opened.name, "ingested")
     head = read_head(opened)
     if not head:
         result.status, result.detail = "skipped", "empty"
         return result
-    match = _find_source(store, opened, head)
-    start = match.bytes_consumed if match else 0
-    result.resumed_at = start
+    start = plan_read(store, opened, head, how.mapping, how.reread)
+    if only_sources is not None and start.source_id not in only_sources:
+        result.status, result.noted = "skipped", True
+        result.detail = (
+            "now holds other content than was read from it; name the file that holds that "
+            "content now: triage ingest --reread PATH"
+        )
+        return result
+    result.resumed_at = start.offset
     last_pos = opened.raw_position()
 
     def on_block(_n: int) -> None:
@@ -323,16 +400,12 @@ def _ingest_opened(
             last_pos = pos
 
     reader = LineReader(
-        opened,
-        offset=start,
-        lines=match.lines_consumed if match else 0,
-        tail=match.tail if match else b"",
-        on_progress=on_block,
+        opened, offset=start.offset, lines=start.lines, tail=start.tail, on_progress=on_block
     )
     con = store.con
     con.register("lines_in", pa.RecordBatchReader.from_batches(LINE_SCHEMA, _guarded(reader)))
     try:
-        return _commit_new_lines(store, opened, head, match, reader, params, result)
+        return _commit_new_lines(store, opened, head, start, reader, result)
     finally:
         con.unregister("lines_in")
 
@@ -341,31 +414,37 @@ def _commit_new_lines(
     store: Store,
     opened: Opened,
     head: bytes,
-    match: _Match | None,
+    start: Start,
     reader: LineReader,
-    params: dict,
     result: FileResult,
 ) -> FileResult:
-    """One transaction: the new lines' rows, their rejects and the source's new offset."""
+    """One transaction: the new lines' rows, their rejects and the source's new offset (and,
+    for a source read again from its first line, the removal of the rows they replace)."""
     con = store.con
+    params = {**mapping_params(start.mapping), "max_line_bytes": MAX_LINE_BYTES}
+    rules_version = PARSING_RULES if start.rules_version is None else start.rules_version
+    source = {"mapping": start.mapping, "rules_version": rules_version}
     con.begin()
     try:
-        if match:
-            source_id = match.source_id
+        if start.source_id is not None:
+            source_id = start.source_id
+            if start.reread:
+                store.run("forget_source_rows", {"source_id": source_id})
         else:
-            source_id = store.one("insert_source", _source_row(opened, head, reader, 0))[0]
+            row = {**_source_row(opened, head, reader, 0), **source}
+            source_id = store.one("insert_source", row)[0]
         result.source_id = source_id
         store.run("ingest_lines", {**params, "source_id": source_id})  # Ctrl-C: see interruptible
         if reader.interrupted:
             raise KeyboardInterrupt
         if reader.error:
             raise reader.error
-        result.lines = reader.lines - (match.lines_consumed if match else 0)
+        result.lines = reader.lines - start.lines
         result.pending_bytes = reader.pending
         if result.lines == 0:
             con.rollback()
             result.status = "skipped"
-            result.detail = "already ingested" if match else "no complete line yet"
+            result.detail = "already ingested" if start.continues else "no complete line yet"
             return result
         rows = 0
         for kind, reason, n, repaired in store.run(
@@ -388,15 +467,14 @@ def _commit_new_lines(
                 f"{result.blank:,} blank lines made; nothing was stored from it "
                 "(a bug in triage: please report it)"
             )
-        blank_total = (match.blank_lines if match else 0) + result.blank
-        store.run(
-            "update_source",
-            {**_source_row(opened, head, reader, blank_total), "source_id": source_id},
-        )
+        row = _source_row(opened, head, reader, start.blank + result.blank)
+        store.run("update_source", {**row, **source, "source_id": source_id})
         con.commit()
     except BaseException:
         con.rollback()
         raise
+    if start.reread:
+        result.detail, result.noted = start.reread, True
     return result
 
 

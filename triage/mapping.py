@@ -54,6 +54,27 @@ def empty_params() -> dict:
     return params
 
 
+_RULE_KEYS = frozenset(empty_params())
+
+
+def mapping_text(params: dict | None) -> str | None:
+    """A mapping's rules as the canonical JSON text a source remembers (None: no mapping)."""
+    rules = {k: v for k, v in (params or {}).items() if k in _RULE_KEYS and v is not None}
+    return json.dumps(rules, sort_keys=True) if rules else None
+
+
+def mapping_params(text: str | None) -> dict:
+    """The ingest query's mapping parameters from a source's remembered mapping text."""
+    return {**empty_params(), **(json.loads(text) if text else {})}
+
+
+def mapping_columns(text: str | None) -> str:
+    """What a source was read with, in short: the columns its mapping names, or "auto"."""
+    rules = json.loads(text) if text else {}
+    named = [c for c in COLUMNS if rules.get(f"m_{c}") is not None]
+    return ",".join(named) if named else "auto"
+
+
 def load_mapping(path: Path) -> dict:
     """Read a mapping file into the ingest query's parameters; errors say what to fix."""
     try:

@@ -18,6 +18,7 @@ import shutil
 import stat
 import sys
 import tempfile
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -92,7 +93,7 @@ class Opened:
     compression: str
     stream: BinaryIO
     size: int | None  # content size for plain files (read no further: a writer may append)
-    finished: bool  # True when EOF ends the last line (archives, stdin)
+    finished: bool  # True when EOF ends the last line (archives, stdin, a finished plain file)
     raw: BinaryIO  # the file on disk, for progress
 
     def close(self) -> None:
@@ -106,19 +107,29 @@ class Opened:
             return 0
 
 
-def open_input(name: str, spooled: str | None = None) -> Opened:
+def open_input(
+    name: str,
+    spooled: str | None = None,
+    *,
+    final: bool = False,
+    finished_after: float | None = None,
+) -> Opened:
     """Open a path, recognising gzip and zstd by their magic bytes, not by name.
 
     Standard input ('-') and pipes are read from `spooled`, a file they were first copied
-    to, so that they can be read twice like any file; they are finished: EOF ends the line.
+    to, so that they can be read twice like any file; they are finished: EOF ends the line,
+    as it does in an archive. A plain file may still be written to: its incomplete last line
+    waits for its newline, unless the file is known finished (`final`, or unchanged for
+    `finished_after` seconds).
     """
     try:
         raw: BinaryIO = open(spooled or name, "rb")  # noqa: SIM115 - closed by Opened.close
         peek = raw.read(4)
         raw.seek(0)
-        size = os.fstat(raw.fileno()).st_size
+        status = os.fstat(raw.fileno())
     except OSError as exc:
         raise ReadError(f"{name}: {exc.strerror or exc}") from None
+    size = status.st_size
     compression = sniff_compression(peek)
     stream: BinaryIO
     if compression == "gzip":
@@ -128,12 +139,13 @@ def open_input(name: str, spooled: str | None = None) -> Opened:
     else:
         stream = raw
     plain_file = compression == "none"
+    quiet = finished_after is not None and time.time() - status.st_mtime >= finished_after
     return Opened(
         name,
         compression,
         stream,
         size if plain_file else None,
-        finished=not plain_file or spooled is not None,
+        finished=not plain_file or spooled is not None or final or quiet,
         raw=raw,
     )
 
@@ -229,23 +241,16 @@ class LineReader:
         """Yield batches of the complete lines from `offset` on, without copying blocks."""
         carry = b""  # the start of a line that the previous block cut
         remaining = None if self.opened.size is None else self.opened.size - self.offset
+        first_block = True
         while True:
             want = BLOCK_SIZE if remaining is None else min(BLOCK_SIZE, remaining)
             data = _read(self.opened.stream, want, self.opened.name) if want > 0 else b""
             if remaining is not None:
                 remaining -= len(data)
             at_end = not data or remaining == 0
-            if self.offset == 0 and not carry and data.startswith(_BOM):
-                # a UTF-8 byte order mark belongs to no line: skip it, offsets stay exact
-                data = data[len(_BOM) :]
-                self.offset = len(_BOM)
-                self.tail = _BOM
-            elif self.tail and not self.tail.endswith(b"\n") and data.startswith(b"\n"):
-                # The last run ended on a line that had no newline (the end of an archive or
-                # of stdin). That stream has grown: its newline comes first, and is no line.
-                data = data[1:]
-                self.offset += 1
-                self.tail = (self.tail + b"\n")[-TAIL_LEN:]
+            if first_block:
+                data = self._skip_what_is_no_line(data)
+                first_block = False
             cut = data.rfind(b"\n") + 1
             if at_end and self.opened.finished:
                 cut = len(data)  # EOF ends the last line of an archive or of stdin
@@ -264,6 +269,22 @@ class LineReader:
             if at_end:
                 self.pending = len(carry)
                 return
+
+    def _skip_what_is_no_line(self, data: bytes) -> bytes:
+        """The first block read, without the bytes at its start that belong to no line."""
+        if self.offset == 0 and data.startswith(_BOM):
+            # a UTF-8 byte order mark belongs to no line: skip it, offsets stay exact
+            self.offset = len(_BOM)
+            self.tail = _BOM
+            return data[len(_BOM) :]
+        if self.tail and not self.tail.endswith(b"\n") and data.startswith(b"\n"):
+            # The last run took a last line that had no newline (the end of an archive, of
+            # stdin or of a finished file). The content has grown since: the newline that
+            # ends that line comes first, and is no line of its own.
+            self.offset += 1
+            self.tail = (self.tail + b"\n")[-TAIL_LEN:]
+            return data[1:]
+        return data
 
     def _batches(self, buf: bytes, lo: int, hi: int) -> Iterator[pa.RecordBatch]:
         if hi <= lo:

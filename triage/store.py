@@ -7,6 +7,7 @@ hands DuckDB Arrow data; DuckDB itself never opens a path a log line could name.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import time
@@ -18,13 +19,19 @@ import duckdb
 
 from triage import catalog, interrupts, sql
 from triage.exceptions import StoreBusy, StoreError, first_line
+from triage.mapping import mapping_columns
 from triage.redact import mask
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 REJECTS_SHOWN = 10
 
 # Each step takes a store from version N-1 to N. Version 1 is the first schema.
-MIGRATIONS = {1: "create_schema_v1", 2: "migrate_to_v2", 3: "migrate_to_v3"}
+MIGRATIONS = {
+    1: "create_schema_v1",
+    2: "migrate_to_v2",
+    3: "migrate_to_v3",
+    4: "migrate_to_v4",
+}
 
 
 def default_store_path() -> Path:
@@ -350,14 +357,15 @@ def open_store_waiting(
             time.sleep(0.2)
 
 
-def describe(store: Store) -> dict:
-    """What `triage info` shows: which store, its schema, sources, counts and time range."""
+def describe(store: Store, *, parsing_rules: int) -> dict:
+    """What `triage info` shows: which store, its schema, sources (with the mapping and the
+    parsing rules each was read with: those older than `parsing_rules` are listed apart),
+    counts and time range."""
     overview = store.run("store_overview")
     cols = [d[0] for d in overview.description]
     summary = dict(zip(cols, overview.fetchall()[0], strict=True))
-    sources_cur = store.run("store_sources")
-    source_cols = [d[0] for d in sources_cur.description]
-    sources = [dict(zip(source_cols, r, strict=True)) for r in sources_cur.fetchall()]
+    sources = [_source_facts(row) for row in store.rows("store_sources")]
+    older = [s for s in sources if s["rules_version"] < parsing_rules]
     rejects = dict(store.run("rejects_by_reason").fetchall())
     sample = store.run("rejects_sample", {"limit": REJECTS_SHOWN}).fetchall()
     return {
@@ -366,10 +374,27 @@ def describe(store: Store) -> dict:
         **summary,
         "rejected_by_reason": rejects,
         "source_files": sources,
+        "parsing_rules": parsing_rules,
+        "read_with_older_rules": [
+            {"source_id": s["source_id"], "path": s["path"], "rules_version": s["rules_version"]}
+            for s in older
+        ],
+        "reread_hint": "run triage ingest --reread" if older else None,
         "rejects_sample": [
             {"source": p, "line": n, "byte_offset": o, "reason": r, "detail": d, "raw": mask(raw)}
             for p, n, o, r, d, raw in sample
         ],
+    }
+
+
+def _source_facts(row: dict) -> dict:
+    """A source as info shows it: its mapping in short ("auto", or the columns it names),
+    and in full."""
+    text = row.pop("mapping")
+    return {
+        **row,
+        "mapping": mapping_columns(text),
+        "mapping_rules": json.loads(text) if text else None,
     }
 
 

@@ -20,7 +20,12 @@ SELECT
     s.mapping, s.rules_version,
     count(r.line_no) FILTER (WHERE r.kind <> 'reject') AS events,
     count(r.line_no) FILTER (WHERE r.kind = 'reject') AS rejected,
-    min(r.ts) AS first_event, max(r.ts) AS last_event, s.last_ingested_at
+    min(r.ts) AS first_event, max(r.ts) AS last_event, s.last_ingested_at,
+    -- the shapes its lines were read as, most lines first
+    string_agg(DISTINCT r.shape, ',' ORDER BY r.shape) AS shapes,
+    -- durations given with no unit that can be known (left empty, never guessed)
+    count(r.duration_raw) AS unknown_unit_durations,
+    any_value(r.duration_raw) AS unknown_unit_example
 FROM sources s LEFT JOIN records r USING (source_id)
 GROUP BY ALL
 ORDER BY s.last_ingested_at DESC, s.source_id DESC;

@@ -179,12 +179,25 @@ def format_info(facts: dict) -> str:
             "rejected": s["rejected"],
             "first_event": when(s["first_event"]),
             "last_event": when(s["last_event"]),
+            "read as": s["shapes"] or "-",
             "mapping": s["mapping"],
         }
         for s in facts["source_files"]
     ]
     if sources:
         lines += ["", format_table(sources).rstrip("\n")]
+    unknown = [s for s in facts["source_files"] if s["unknown_unit_durations"]]
+    if unknown:
+        lines += [
+            "",
+            "durations with no unit that can be known (left empty, never guessed; a mapping "
+            "names the unit: duration_ms = { field = ..., scale = 1000 for s, 1 for ms }):",
+            *(
+                f"  {terminal_safe(s['path'])}: {s['unknown_unit_durations']:,} lines "
+                f"(e.g. {terminal_safe(s['unknown_unit_example'])})"
+                for s in unknown
+            ),
+        ]
     older = facts["read_with_older_rules"]
     if older:
         lines += [

@@ -176,7 +176,9 @@ WITH decoded AS (
     -- a line that does not start like JSON is a text access log (CLF, combined, logfmt),
     -- read by regular expressions into the record a JSON line would be
     -- (queries/text_formats.sql), or an unrecognised_text reject
-    SELECT *, NOT starts_with(body, '{') AND NOT regexp_matches(body, '^\s*[\[{]') AS is_text
+    -- (a JSON value that is not an object, 42 or "text", is JSON: not_an_object)
+    SELECT *, NOT starts_with(body, '{') AND NOT regexp_matches(body, '^\s*[\[{]')
+                  AND NOT json_valid(body) AS is_text
     FROM nonblank
 ), parsed AS (
     SELECT *, CASE WHEN n_bytes <= $max_line_bytes THEN parse_record(coalesce(text_doc, body)) END
@@ -278,7 +280,7 @@ WITH decoded AS (
         -- mapping's scale applies to its own field only.
         coalesce(finite_or_null(try_cast(mapped(doc, $m_duration_ms, $rx_duration_ms) AS DOUBLE)
                                 * coalesce($duration_scale, 1)),
-                 s.duration_ms,
+                 finite_or_null(s.duration_ms),
                  finite_or_null(try_cast(coalesce(r.durationMs, r.duration_ms, resp.duration_ms,
                                                   resp.durationMs) AS DOUBLE))) AS duration_ms,
         coalesce(mapped(doc, $m_org_id, $rx_org_id), r.orgId, r.org_id, org.id) AS org_id,

@@ -115,8 +115,8 @@ END;
 -- Units. A duration in seconds, milliseconds or nanoseconds, as ms; a duration written with
 -- its unit ("12.3ms", "1.5s", "250µs", Go's "1m2.5s") read by that unit; NaN and infinity
 -- are no duration.
-CREATE OR REPLACE TEMP MACRO scaled_ms(t, factor) AS
-    CASE WHEN isfinite(try_cast(t AS DOUBLE)) THEN try_cast(t AS DOUBLE) * factor END;
+-- (NaN and infinity are dropped once, where the duration column is chosen.)
+CREATE OR REPLACE TEMP MACRO scaled_ms(t, factor) AS try_cast(t AS DOUBLE) * factor;
 CREATE OR REPLACE TEMP MACRO unit_ms(u) AS CASE u
     WHEN 'h' THEN 3600000.0 WHEN 'm' THEN 60000.0 WHEN 's' THEN 1000.0 WHEN 'ms' THEN 1.0
     WHEN 'us' THEN 0.001 WHEN 'µs' THEN 0.001 WHEN 'μs' THEN 0.001 WHEN 'ns' THEN 0.000001
@@ -130,17 +130,16 @@ END;
 -- A service log's duration: with a unit it is read; a bare number has none that can be known.
 CREATE OR REPLACE TEMP MACRO service_duration_ms(t) AS with_unit_ms(t);
 CREATE OR REPLACE TEMP MACRO unknown_unit(t) AS
-    CASE WHEN with_unit_ms(t) IS NULL AND try_cast(t AS DOUBLE) IS NOT NULL THEN t END;
+    nullif(regexp_extract(t, '^\s*(-?[0-9]+(\.[0-9]+)?)\s*$', 1), '');
 
 -- Clients: the first X-Forwarded-For entry; an address without its port ("[::1]:443",
 -- "10.0.0.1:5432"); "-" and "" are no address.
-CREATE OR REPLACE TEMP MACRO no_dash(t) AS CASE WHEN trim(t) NOT IN ('', '-') THEN trim(t) END;
+-- Each macro names its argument once: a macro argument is copied wherever it is named, so
+-- a nested macro that names it twice doubles the statement DuckDB has to bind for every file.
+CREATE OR REPLACE TEMP MACRO no_dash(t) AS nullif(nullif(trim(t), '-'), '');
 CREATE OR REPLACE TEMP MACRO first_forwarded(t) AS no_dash(split_part(t, ',', 1));
-CREATE OR REPLACE TEMP MACRO without_port(t) AS no_dash(CASE
-    WHEN starts_with(t, '[') THEN regexp_extract(t, '^\[([^\]]*)\]', 1)
-    WHEN regexp_matches(t, '^[^:]+:[0-9]+$') THEN split_part(t, ':', 1)
-    ELSE t
-END);
+CREATE OR REPLACE TEMP MACRO without_port(t) AS
+    no_dash(regexp_replace(t, '^\[([^\]]*)\](?::[0-9]+)?$|^([^:]+):[0-9]+$', '\1\2'));
 
 -- A request line ("GET /p?q=1 HTTP/1.1"): its method and target.
 CREATE OR REPLACE TEMP MACRO request_line_method(t) AS

@@ -28,7 +28,7 @@ MIXED = [
     ({"timestamp": TS, "msg": "worker started"}, "log"),
     ("", "blank"),
     ('{"timestamp": "2026-11-16T10:00:00Z", "msg": ', "invalid_json"),
-    ("GET /v1/incidents 200", "invalid_json"),
+    ("GET /v1/incidents 200", "unrecognised_text"),
     (request_line(3, statusCode=500, error={"type": "internal_error"}), "request"),
     ("[1, 2, 3]", "not_an_object"),
     ('"just a string"', "not_an_object"),
@@ -40,7 +40,9 @@ MIXED = [
     ("\t", "blank"),
     (log_line(4), "trace"),
 ]
-REJECT_REASONS = {"invalid_json", "not_an_object", "no_timestamp", "bad_timestamp"}
+REJECT_REASONS = {
+    "invalid_json", "unrecognised_text", "not_an_object", "no_timestamp", "bad_timestamp"
+}  # fmt: skip
 
 
 def expected_offsets(lines) -> list[int]:
@@ -233,7 +235,7 @@ def test_line_of_plain_text_is_rejected_not_blank(store, tmp_path, line):
         3,
         2,
         0,
-        {"invalid_json": 1},
+        {"unrecognised_text": 1},
     )
 
 

@@ -45,7 +45,7 @@ def small_log(tmp_path):
         tmp_path / "logs" / "app.log",
         [request_line(i) for i in range(7)]
         + [log_line(i) for i in range(10, 15)]
-        + [{"msg": "no time"}, "not json", ""],
+        + [{"msg": "no time"}, '{"not json', ""],
     )
 
 

@@ -224,7 +224,7 @@ def test_mapping_duckdb_cannot_apply_is_a_usage_error(tmp_path, rule, fragment):
 
 def test_a_line_that_is_not_json_is_rejected_with_a_mapping_too(store, tmp_path, nginx_mapping):
     """A mapped field is looked up in JSON only: a broken line is a reject, not a failed file."""
-    log = write_lines(tmp_path / "access.log", [NGINX_LINES[0], "not json", NGINX_LINES[1]])
+    log = write_lines(tmp_path / "access.log", [NGINX_LINES[0], '{"not json', NGINX_LINES[1]])
     s = ingest(store, log, mapping=load_mapping(nginx_mapping))
     assert (s["files_failed"], s["requests"], s["rejected_by_reason"]) == (
         0,

@@ -561,7 +561,7 @@ def test_a_file_of_text_is_said_not_to_be_json_lines(tmp_path):
     proc = run_triage("--db", tmp_path / "s.duckdb", "ingest", log)
     assert proc.returncode == 0, proc.stderr
     assert (
-        "rejected (invalid_json): it is not JSON lines or a text format triage knows; "
+        "rejected (unrecognised_text): it is not JSON lines or a text format triage knows; "
         "run `triage mapping suggest"
     ) in proc.stderr.decode()
 

@@ -17,6 +17,7 @@ import pyarrow as pa
 # The bit order of shape_names() in queries/shapes.sql (a test checks that they agree).
 SHAPES = ("envoy", "apigw", "gcp", "kong", "caddy", "traefik", "nginx", "semconv", "service")
 SAMPLE = 48  # lines looked at per block: the first ones and a spread over the rest
+SAMPLE_LINE_CHARS = 64 << 10  # a longer line is no record to learn a shape from
 
 _NGINX = {"time_local", "time_iso8601", "remote_addr", "request_time", "msec"}
 _SEMCONV_PREFIXES = (
@@ -56,22 +57,25 @@ def shapes_of(doc: dict) -> set[str]:
     return found
 
 
+def _loads(text: str) -> object:
+    """A line's JSON, or None: broken JSON, or nesting deep enough to exhaust the parser's
+    recursion, is the ingest query's to reject, not the sampler's to fail on."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
 def _doc(text: str) -> dict | None:
     """A sampled line as a JSON object: the record itself, or the one a container wrapper
     (Docker's and Fluent Bit's `log`, CloudWatch's `message`) holds as text."""
-    try:
-        doc = json.loads(text)
-    except ValueError:
-        return None
+    doc = _loads(text)
     if not isinstance(doc, dict):
         return None
     for key in ("log", "message"):
         inner = doc.get(key)
         if isinstance(inner, str) and inner.lstrip().startswith("{"):
-            try:
-                wrapped = json.loads(inner)
-            except ValueError:
-                continue
+            wrapped = _loads(inner)
             if isinstance(wrapped, dict):
                 return wrapped
     return doc
@@ -90,7 +94,7 @@ def block_flags(lines: pa.Array) -> int:
         value = lines[i].as_py()
         if isinstance(value, bytes):
             value = value.decode("utf-8", "replace")
-        if not value.lstrip().startswith("{"):
+        if len(value) > SAMPLE_LINE_CHARS or not value.lstrip().startswith("{"):
             continue
         doc = _doc(value)
         if doc is not None:

@@ -57,11 +57,17 @@ CREATE OR REPLACE TEMP MACRO looks_like_record(t) AS
     OR (starts_with(ltrim(t), '[') AND (json_valid(t) OR regexp_matches(t, '^\s*\[\s*[\[{"]')));
 -- A wrapper's `log` is text (ECS writes a `log` *object*, {"level": ...}, which is no wrapper).
 CREATE OR REPLACE TEMP MACRO log_text(o) AS CASE WHEN json_type(o.log) = 'VARCHAR' THEN o.log ->> '$' END;
-CREATE OR REPLACE TEMP MACRO wrapped_text(o) AS CASE
-    WHEN o.requestId IS NULL AND o.request_id IS NULL AND o.req_id IS NULL
-         AND o.method IS NULL AND o.statusCode IS NULL AND o.status IS NULL AND o.request IS NULL
-    THEN CASE WHEN looks_like_record(log_text(o)) THEN log_text(o)
-              WHEN looks_like_record(o.message) THEN o.message END
+CREATE OR REPLACE TEMP MACRO is_wrapper(o) AS
+    o.requestId IS NULL AND o.request_id IS NULL AND o.req_id IS NULL
+    AND o.method IS NULL AND o.statusCode IS NULL AND o.status IS NULL AND o.request IS NULL;
+CREATE OR REPLACE TEMP MACRO wrapped_text(o) AS CASE WHEN is_wrapper(o) THEN
+    CASE WHEN looks_like_record(log_text(o)) THEN log_text(o)
+         WHEN looks_like_record(o.message) THEN o.message END
+END;
+-- A wrapper whose text is an access log in a text format (ingress-nginx's combined lines
+-- under Kubernetes' json-file driver): the record that text reads as (text_formats.sql).
+CREATE OR REPLACE TEMP MACRO wrapped_access_line(o) AS CASE WHEN is_wrapper(o) THEN
+    text_record(rtrim(coalesce(log_text(o), o.message), chr(13) || chr(10)))::VARCHAR
 END;
 -- The record a wrapper holds, when its text is a JSON object (else the line is rejected as
 -- the same text would be at top level: invalid_json or not_an_object).
@@ -119,8 +125,6 @@ CREATE OR REPLACE TEMP MACRO basic_iso_ts(t) AS CASE
     WHEN length(t) = 8 THEN try_strptime(t, '%Y%m%d')
     WHEN length(t) = 14 THEN try_strptime(t, '%Y%m%d%H%M%S')
 END::TIMESTAMPTZ;
--- CLF / nginx time, 10/Jun/2023:15:36:28 +0330: half-hour offsets included.
-CREATE OR REPLACE TEMP MACRO clf_ts(t) AS try_strptime(t, '%d/%b/%Y:%H:%M:%S %z')::TIMESTAMPTZ;
 CREATE OR REPLACE TEMP MACRO parse_ts(t) AS finite_ts(CASE
     WHEN regexp_full_match(t, '-?[0-9]+(\.[0-9]+)?') THEN coalesce(basic_iso_ts(t), epoch_ts(t))
     WHEN regexp_matches(t, '^[0-9]{1,2}/[A-Za-z]{3}/') THEN clf_ts(t)
@@ -191,7 +195,10 @@ WITH decoded AS (
 ), unwrapped AS (
     -- A container wrapper's record is the object in its text; the wrapper's own time,
     -- service, level and message fill in what the record leaves out.
-    SELECT *, json_object_text(wrapped) AS inner_doc FROM wrapping
+    SELECT *, coalesce(json_object_text(wrapped),
+                       CASE WHEN wrapped IS NULL AND outer_rec IS NOT NULL
+                            THEN wrapped_access_line(outer_rec) END) AS inner_doc
+    FROM wrapping
 ), reparsed AS (
     SELECT *, coalesce(inner_doc, text_doc, body) AS doc,
            CASE WHEN inner_doc IS NULL THEN outer_rec ELSE parse_record(inner_doc) END AS r
@@ -336,11 +343,13 @@ SELECT
     status, duration_ms,
     -- a duration whose unit cannot be known is kept as written, never guessed (info says so)
     CASE WHEN duration_ms IS NOT NULL THEN NULL
-         WHEN text_doc IS NOT NULL THEN text_doc ->> '$.duration_raw'
+         WHEN text_doc IS NOT NULL OR (wrapped IS NULL AND inner_doc IS NOT NULL)
+             THEN coalesce(text_doc, inner_doc) ->> '$.duration_raw'
          ELSE s.duration_raw END AS duration_raw,
     -- the shape the line was read as; 'triage' for the general rule (our own shapes)
     CASE WHEN reason IS NOT NULL AND r IS NULL THEN NULL
-         WHEN text_doc IS NOT NULL THEN text_doc ->> '$.text_format'
+         WHEN text_doc IS NOT NULL OR (wrapped IS NULL AND inner_doc IS NOT NULL)
+             THEN coalesce(text_doc, inner_doc) ->> '$.text_format'
          WHEN s.ts_text IS NOT NULL OR s.status IS NOT NULL OR s.method IS NOT NULL
               OR s.path IS NOT NULL OR s.duration_ms IS NOT NULL OR s.duration_raw IS NOT NULL
              THEN s.shape

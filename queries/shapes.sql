@@ -112,6 +112,10 @@ CREATE OR REPLACE TEMP MACRO otlp_values(doc) AS CASE
                                                   lambda a: otlp_attribute(a)))[k])
 END;
 
+-- CLF / nginx time, 10/Jun/2023:15:36:28 +0330: half-hour offsets included (used by the
+-- general rule's times and by the text formats).
+CREATE OR REPLACE TEMP MACRO clf_ts(t) AS try_strptime(t, '%d/%b/%Y:%H:%M:%S %z')::TIMESTAMPTZ;
+
 -- Units. A duration in seconds, milliseconds or nanoseconds, as ms; a duration written with
 -- its unit ("12.3ms", "1.5s", "250µs", Go's "1m2.5s") read by that unit; NaN and infinity
 -- are no duration.

@@ -13,8 +13,9 @@
 -- (list_transform over a one-element list): a macro argument is re-evaluated wherever it is
 -- used, and DuckDB does not share common subexpressions inside CASE.
 
--- Shared with the JSON side, defined before this file: clf_ts (queries/ingest.sql),
--- without_port, with_unit_ms and unknown_unit (queries/shapes.sql).
+-- Shared with the JSON side, defined before this file (queries/shapes.sql): clf_ts,
+-- without_port, with_unit_ms and unknown_unit. The ingest macros, defined after it, use
+-- text_record.
 CREATE OR REPLACE TEMP MACRO utc_iso(ts) AS strftime(timezone('UTC', ts), '%Y-%m-%dT%H:%M:%SZ');
 
 -- The first entry of an X-Forwarded-For list, when it is an address: `-`, `unknown` or an

@@ -78,3 +78,34 @@ def test_a_line_of_a_shape_its_block_sample_missed_is_still_read(store, tmp_path
         {"line_no": 3_004, "shape": "traefik", "status": 404, "duration_ms": 1.234567,
          "route": "/a/{id}"},
     ]  # fmt: skip
+
+
+def test_an_access_line_in_a_container_wrapper_is_read_in_its_text_format(store, tmp_path):
+    # ingress-nginx under Kubernetes: combined lines inside the json-file driver's wrapper
+    combined = (
+        '10.0.0.5 - - [28/May/2024:17:17:28 +0530] "GET /api/v2/users/55 HTTP/1.1" 200 301 '
+        '"-" "okhttp/4.12.0" "198.51.100.72" 0.034'
+    )
+    lines = [
+        {"log": combined + "\n", "stream": "stdout", "time": "2024-05-28T11:47:28.5Z"},
+        {"log": 'level=warn msg="cache cold" latency=12ms\n', "time": "2024-05-28T11:47:29Z"},
+        {"log": "plain text, no format\n", "stream": "stderr", "time": "2024-05-28T11:47:30Z"},
+    ]
+    summary = ingest(store, write_lines(tmp_path / "pod.log", lines))
+    assert (summary["events"], summary["requests"], summary["rejected"]) == (3, 1, 0)
+    rows = dict_rows(
+        store,
+        "SELECT shape, strftime(ts, '%H:%M:%S') AS t, method, path, status, duration_ms, "
+        "client_ip, level, message FROM records ORDER BY line_no",
+    )
+    assert rows[0] == {
+        "shape": "combined", "t": "11:47:28", "method": "GET", "path": "/api/v2/users/55",
+        "status": 200, "duration_ms": 34.0, "client_ip": "198.51.100.72", "level": None,
+        "message": combined,
+    }  # fmt: skip
+    assert (rows[1]["shape"], rows[1]["level"], rows[1]["message"]) == (
+        "logfmt",
+        "warn",
+        "cache cold",
+    )
+    assert (rows[2]["shape"], rows[2]["message"]) == ("triage", "plain text, no format")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
+from triage import sql
 from triage.discover import discover
 from triage.exceptions import TriageError, first_line
 from triage.ingest_summary import FileResult, Summary
@@ -195,9 +196,8 @@ def _stale_inputs(store: Store) -> tuple[list[_Input], list[FileResult], list[st
 def _prepare(store: Store) -> None:
     """The ingest connection's settings and macros (temporary: redone after reconnecting)."""
     store.run("configure_ingest")
-    store.run("define_shape_macros")
-    store.run("define_ingest_macros")
-    store.run("define_text_macros")
+    for name in sql.INGEST_MACROS:
+        store.run(name)
 
 
 def ingest_one(

@@ -103,6 +103,10 @@ def get(name: str) -> Query:
         ) from None
 
 
+# The macros the ingest query is built from, in the order they build on each other (DuckDB
+# checks a macro's functions when it is created).
+INGEST_MACROS = ("define_shape_macros", "define_text_macros", "define_ingest_macros")
+
 # Files whose queries only make sense inside ingest, a migration or the catalogue's set-up.
 INTERNAL_FILES = {"schema.sql", "ingest.sql", "shapes.sql", "text_formats.sql", "catalog.sql"}
 _STAGES = re.compile(r"CREATE\s+OR\s+REPLACE\s+TEMP\s+TABLE\s+(\w+)", re.IGNORECASE)

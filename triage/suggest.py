@@ -184,7 +184,7 @@ def _skip_rest_of_line(stream) -> None:
 def _connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with ingest's settings and macros, so times parse as ingest parses."""
     con = duckdb.connect()
-    for name in ("configure_connection", "define_ingest_macros"):
+    for name in ("configure_connection", *sql.INGEST_MACROS):
         con.execute(sql.get(name).sql)
     return con
 

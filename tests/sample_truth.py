@@ -1,7 +1,9 @@
 """A plain Python reading of the shipped sample logs: the independent side of the checks.
 
-It knows the three shapes the generator writes (sample_logs/README.md) and nothing of
-triage's SQL, so tests can compare what triage computes with what the files say.
+It knows the five shapes the generator writes (sample_logs/README.md) and nothing of
+triage's SQL, so tests can compare what triage computes with what the files say. Only the API
+gateways' lines carry error bodies and orgs; the docs edge's and the status service's lines
+are requests too, and a junk request line on the edge has no method, route or request id.
 """
 
 from __future__ import annotations
@@ -21,19 +23,24 @@ _ID = re.compile(
 )
 
 
+# nginx combined, with X-Forwarded-For and $request_time after it (shape E)
+_COMBINED = re.compile(r'^\S+ \S+ \S+ \[([^\]]+)\] "((?:[^"\\]|\\.)*)" ([0-9]{3}) (?:[0-9]+|-) "')
+_REQUEST_LINE = re.compile(r"^([A-Z]+) (\S+)(?: HTTP/[0-9.]+)?$")
+
+
 @dataclass(frozen=True)
 class Request:
-    request_id: str
+    request_id: str | None
     ts: datetime
-    method: str
-    route: str
+    method: str | None
+    route: str | None
     status: int
     org: str | None
     body: dict | None  # the error body as logged
 
 
 def _route(path: str) -> str:
-    path = path.split("?", 1)[0]
+    path = path.split("?", 1)[0].split("#", 1)[0]
     return "/".join("{id}" if _ID.match(seg) else seg for seg in path.split("/"))
 
 
@@ -90,8 +97,41 @@ def requests() -> tuple[Request, ...]:
                 body,
             )
         )
+    for rec in _lines("mesh-envoy.ndjson"):  # shape D
+        out.append(
+            Request(
+                rec["request_id"],
+                _ts(rec["start_time"]),
+                rec["method"],
+                _route(rec["path"]),
+                int(rec["response_code"]),
+                None,
+                None,
+            )
+        )
+    for line in (SAMPLE_LOGS / "edge-nginx.log").read_text().splitlines():  # shape E
+        time, request, status = _COMBINED.match(line).groups()
+        target = _REQUEST_LINE.match(request)
+        out.append(
+            Request(
+                None,
+                datetime.strptime(time, "%d/%b/%Y:%H:%M:%S %z").astimezone(UTC),
+                target and target[1],
+                target and _route(target[2]),
+                int(status),
+                None,
+                None,
+            )
+        )
     return tuple(out)
 
 
 def failures() -> list[Request]:
     return [r for r in requests() if r.status >= 400 or r.body]
+
+
+def type_and_code(r: Request) -> tuple[str | None, str | None]:
+    """The error type and code a failure is grouped by: (None, None) without an error body,
+    as for the edge's and the sidecar's failures."""
+    body = r.body or {}
+    return body.get("type"), body.get("code")

@@ -139,6 +139,8 @@ def test_requests_by_route_match_the_manifest(sample_store, manifest):
         GROUP BY ALL""",
         )
     )
+    # a junk request line (a scanner's TLS handshake, "-") is a request with no method
+    assert got.pop(None, 0) == manifest["totals"]["requests_without_method"]
     assert got == manifest["requests_by_route"]
 
 
@@ -157,6 +159,19 @@ def test_failures_by_type_code_and_status_match_the_manifest(sample_store, manif
         for f in manifest["failures"]
     }
     assert got == expected
+    # every failure of the API gateways (shapes A and B) carries its error body
+    gateways = [f for f in manifest["files"].values() if f["shape"] in ("A", "B")]
+    assert sum(got.values()) == sum(f["failed_requests"] for f in gateways)
+
+
+def test_failed_requests_per_file_match_the_manifest(sample_store, manifest):
+    rows = all_rows(
+        sample_store,
+        "SELECT s.path, count(*) FILTER (WHERE kind = 'request' AND failed) FROM sources s"
+        " LEFT JOIN events e USING (source_id) GROUP BY ALL",
+    )
+    got = {PurePath(path).name: n for path, n in rows}
+    assert got == {name: f["failed_requests"] for name, f in manifest["files"].items()}
     assert sum(got.values()) == manifest["totals"]["failed_requests"]
 
 

@@ -36,6 +36,21 @@ def iso_nanos(ns: int) -> str:
     return f"{iso_seconds(ns // 1_000_000)}.{ns % 1_000_000_000:09d}Z"
 
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def clf_local(ms: int, offset_minutes: int) -> str:
+    """nginx's $time_local, ``10/Nov/2026:15:36:28 +0530``: the instant on a clock that is
+    ``offset_minutes`` east of UTC. Month names are spelled out here, not by the locale."""
+    local = EPOCH + timedelta(milliseconds=ms + offset_minutes * MS_MINUTE)
+    sign = "-" if offset_minutes < 0 else "+"
+    hours, minutes = divmod(abs(offset_minutes), 60)
+    return (
+        f"{local.day:02d}/{MONTHS[local.month - 1]}/{local.year}:{local:%H:%M:%S} "
+        f"{sign}{hours:02d}{minutes:02d}"
+    )
+
+
 def iso_week(ms: int) -> str:
     year, week, _ = (EPOCH + timedelta(milliseconds=ms)).isocalendar()
     return f"{year}-W{week:02d}"

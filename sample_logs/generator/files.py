@@ -1,7 +1,8 @@
-"""The four log files: what each holds, and their bytes on disk.
+"""The log files: what each holds, and their bytes on disk.
 
 The EU gateway rotates weekly (last week's file is gzipped), the US gateway and the
-services each write one file for the whole period.
+services each write one file for the whole period, and so do the two servers beside the
+API: the docs site's edge (combined text) and the status service's sidecar (Envoy).
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ FILE_EU_ROTATED = "gateway-eu.1.ndjson.gz"
 FILE_EU = "gateway-eu.ndjson"
 FILE_US = "gateway-us.ndjson"
 FILE_SERVICES = "services.ndjson"
+FILE_EDGE = "edge-nginx.log"
+FILE_MESH = "mesh-envoy.ndjson"
 
 
 def render_files(
     t: Traffic, cal: Calendar, requests: list[Request], events: list[TraceEvent]
 ) -> dict[str, tuple[str, list[Line]]]:
-    """Split by gateway and week, render each shape, plant the bad lines."""
+    """The API's files: split by gateway and week, render each shape, plant the bad lines."""
     rotated = [
         record_line(shape_a(r), "request")
         for r in requests
@@ -54,6 +57,8 @@ def file_periods(cal: Calendar) -> dict[str, tuple[int, int]]:
         FILE_EU: (cal.current_week_ms, cal.end_ms),
         FILE_US: (cal.start_ms, cal.end_ms),
         FILE_SERVICES: (cal.start_ms, cal.end_ms),
+        FILE_EDGE: (cal.start_ms, cal.end_ms),
+        FILE_MESH: (cal.start_ms, cal.end_ms),
     }
 
 

@@ -12,11 +12,12 @@ import re
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from .clock import MS_DAY, Calendar, iso_week, iso_z
 from .files import file_periods, read_lines
 from .scenarios import Scenario
-from .shapes import Line
+from .shapes import Hit, Line
 from .traffic import Request
 
 MANIFEST = "manifest.json"
@@ -35,36 +36,58 @@ def looks_like_record(text: str) -> bool:
     return text.lstrip().startswith("{") or re.match(r"\s*\[\s*[\[{\"]", text) is not None
 
 
-def classify(raw: bytes) -> tuple[str, str | None, str | None]:
-    """(kind, bad reason, request id) of one line, judged from its bytes alone. Invalid UTF-8
-    bytes are replaced first, as triage repairs them."""
+# A combined-format line, as much of it as the manifest needs: the status after the request.
+COMBINED = re.compile(rb'^\S+ \S+ \S+ \[[^\]]+\] "(?:[^"\\]|\\.)*" ([0-9]{3}) (?:[0-9]+|-) "')
+
+
+class Classified(NamedTuple):
+    kind: str  # request | trace | other | blank | bad
+    reason: str | None = None
+    request_id: str | None = None
+    failed: bool = False  # a request with an error status or an error body (triage's rule)
+
+
+def classify(raw: bytes) -> Classified:
+    """What one line is, judged from its bytes alone. Invalid UTF-8 bytes are replaced
+    first, as triage repairs them."""
     if not raw.strip():
-        return "blank", None, None
+        return Classified("blank")
+    if not raw.lstrip().startswith((b"{", b"[")):
+        text = COMBINED.match(raw)
+        if text is None:
+            return Classified("bad", "unrecognised_text")
+        return Classified("request", failed=int(text[1]) >= 400)
     text = raw.decode("utf-8", errors="replace")
     try:
         obj = json.loads(text)
     except ValueError:
-        return "bad", "invalid_json", None
+        return Classified("bad", "invalid_json")
     if not isinstance(obj, dict):
-        return "bad", "not_an_object", None
+        return Classified("bad", "not_an_object")
     if "log" in obj and "stream" in obj:
         try:
             inner = json.loads(obj["log"])
         except ValueError:
             if looks_like_record(obj["log"]):
-                return "bad", "invalid_json", None
-            return "other", None, None
+                return Classified("bad", "invalid_json")
+            return Classified("other")
         rid = inner.get("request_id") or inner.get("req_id")
-        return ("trace", None, rid) if rid else ("other", None, None)
+        return Classified("trace", request_id=rid) if rid else Classified("other")
+    if "start_time" in obj:  # Envoy
+        return Classified("request", None, obj["request_id"], obj["response_code"] >= 400)
     stamp = next((obj[k] for k in ("timestamp", "@timestamp", "ts") if k in obj), None)
     if stamp is None:
-        return "bad", "no_timestamp", None
+        return Classified("bad", "no_timestamp")
     if isinstance(stamp, str):
         try:
             datetime.fromisoformat(stamp)
         except ValueError:
-            return "bad", "bad_timestamp", None
-    return "request", None, obj.get("requestId") or obj["request"]["id"]
+            return Classified("bad", "bad_timestamp")
+    if "request" in obj:  # shape B
+        status, body, rid = obj["response"]["status"], obj["response_body"], obj["request"]["id"]
+    else:
+        status, body, rid = obj["statusCode"], obj["error"], obj["requestId"]
+    return Classified("request", None, rid, status >= 400 or body is not None)
 
 
 COUNTED_AS = {"request": "requests", "trace": "trace_events", "other": "other_lines"}
@@ -84,10 +107,12 @@ def file_summary(path: Path, planned: list[Line], shape: str, counts: Counter) -
         "requests": 0,
         "trace_events": 0,
         "other_lines": 0,
+        "failed_requests": 0,
     }
     for number, (raw, plan) in enumerate(zip(raws, planned, strict=True), start=1):
-        kind, reason, rid = classify(raw)
+        kind, reason, rid, failed = classify(raw)
         assert (kind, reason) == (plan.kind, plan.reason), (path.name, number, kind, plan)
+        summary["failed_requests"] += failed
         if not is_utf8(raw) and kind != "bad":
             summary["repaired_lines"].append(number)
         if kind == "blank":
@@ -132,8 +157,10 @@ def locate(value: str, out_dir: Path, names: list[str]) -> tuple[str, int]:
     raise AssertionError(f"planted value {value!r} was not written")
 
 
-def aggregate(requests: list[Request]) -> dict:
+def aggregate(requests: list[Request], hits: list[Hit]) -> dict:
+    """Routes of every request that has one, and the API's failures by error body."""
     routes = Counter(f"{r.spec.method} {r.spec.route}" for r in requests)
+    routes.update(f"{h.method} {h.route}" for h in hits if h.method is not None)
     failures = Counter(
         (r.error["type"], r.error["code"], r.status, r.error["statusCode"])
         for r in requests
@@ -148,21 +175,25 @@ def aggregate(requests: list[Request]) -> dict:
     }
 
 
-def totals(files: dict, requests: list[Request]) -> dict:
-    failed = sum(1 for r in requests if r.error is not None)
+def totals(files: dict, requests: list[Request], hits: list[Hit]) -> dict:
     summed = {
         key: sum(f[key] for f in files.values())
-        for key in ("lines", "requests", "trace_events", "other_lines")
+        for key in ("lines", "requests", "trace_events", "other_lines", "failed_requests")
     }
-    assert summed["requests"] == len(requests)
+    # the bytes agree with what was generated: every failure of the API has an error body
+    assert summed["requests"] == len(requests) + len(hits)
+    assert summed["failed_requests"] == sum(1 for r in requests if r.error is not None) + sum(
+        1 for h in hits if h.status >= 400
+    )
     return {
         **summed,
         "blank_lines": sum(len(f["blank_lines"]) for f in files.values()),
         "bad_lines": sum(len(f["bad_lines"]) for f in files.values()),
         "repaired_lines": sum(len(f["repaired_lines"]) for f in files.values()),
-        "failed_requests": failed,
-        "failure_rate": round(failed / len(requests), 4),
+        "failure_rate": round(summed["failed_requests"] / summed["requests"], 4),
         "requests_by_gateway": dict(sorted(Counter(r.gateway for r in requests).items())),
+        # request lines with no method or path to read (junk a scanner sent the edge)
+        "requests_without_method": sum(1 for h in hits if h.method is None),
     }
 
 
@@ -172,13 +203,15 @@ def build_manifest(
     cal: Calendar,
     run: dict,
     requests: list[Request],
+    hits: list[Hit],
     scenarios: list[Scenario],
     inconsistencies: list[tuple[str, Request]],
     planted: list[tuple[str, str, str]],
 ) -> dict:
     """The manifest of ``files`` as written to ``out``, counted from their bytes.
 
-    ``run`` holds the generator's parameters. ``planted`` lists each planted secret as
+    ``run`` holds the generator's parameters; ``requests`` are the API's, ``hits`` those of
+    the servers beside it. ``planted`` lists each planted secret as
     (kind, value, request id); the manifest adds the file and line it was written to.
     """
     counts: Counter = Counter()
@@ -193,8 +226,8 @@ def build_manifest(
     return {
         "generator": run,
         "files": manifest_files,
-        "totals": totals(manifest_files, requests),
-        **aggregate(requests),
+        "totals": totals(manifest_files, requests, hits),
+        **aggregate(requests, hits),
         "orgs": len({r.org_id for r in requests if r.org_id}),
         "scenarios": [scenario_entry(s, counts) for s in scenarios],
         "doc_inconsistencies": [

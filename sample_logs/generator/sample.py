@@ -1,5 +1,5 @@
-"""The committed sample: the world, its traffic and scenarios, rendered into four log files
-and a manifest of what they hold."""
+"""The committed sample: the world, its traffic and scenarios, rendered into the API's four log
+files, the logs of two servers beside it, and a manifest of what they all hold."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from pathlib import Path
 from .background import failure_deck, ordinary_request, traffic_slots
 from .clock import Calendar, parse_start
 from .defaults import DEFAULT_DAYS, DEFAULT_REQUESTS_PER_DAY, DEFAULT_SEED, DEFAULT_START
-from .files import render_files, write_file
+from .edge import edge_log
+from .files import FILE_EDGE, FILE_MESH, render_files, write_file
 from .ids import Ids
 from .manifest import build_manifest, write_manifest
+from .mesh import mesh_log
 from .planted import doc_inconsistencies, plant_invite_email, plant_keys_in_messages
 from .scenarios import build_scenarios
 from .traces import lifecycle_events, trace_events
@@ -29,7 +31,7 @@ def generate_sample(
     days: int = DEFAULT_DAYS,
     requests_per_day: int = DEFAULT_REQUESTS_PER_DAY,
 ) -> dict:
-    """Write the four log files and manifest.json into ``out_dir``; return the manifest."""
+    """Write the six log files and manifest.json into ``out_dir``; return the manifest."""
     if days < 14:
         raise ValueError("--days must be at least 14 (scenarios need two weeks)")
     cal = Calendar(parse_start(start), days)
@@ -67,6 +69,11 @@ def generate_sample(
     events.sort(key=lambda e: e.ns)
 
     files = render_files(traffic, cal, requests, events)
+    # drawn after the API's files, so adding these left those byte for byte as they were
+    edge_lines, edge_hits = edge_log(rng, ids, cal)
+    mesh_lines, mesh_hits = mesh_log(rng, ids, cal, list(outages.values()))
+    files[FILE_EDGE] = ("E", edge_lines)
+    files[FILE_MESH] = ("D", mesh_lines)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name, (_, lines) in files.items():
@@ -97,6 +104,16 @@ def generate_sample(
         "days": days,
         "requests_per_day": requests_per_day,
     }
-    manifest = build_manifest(out, files, cal, run, requests, scenarios, inconsistencies, planted)
+    manifest = build_manifest(
+        out,
+        files,
+        cal,
+        run,
+        requests,
+        edge_hits + mesh_hits,
+        scenarios,
+        inconsistencies,
+        planted,
+    )
     write_manifest(out, manifest)
     return manifest

@@ -1,7 +1,8 @@
 """How a record is written in each log shape (sample_logs/README.md):
 
 A, flat camelCase (EU gateway); B, nested snake_case (US gateway); C, a Docker json-file
-wrapper around a backend's log line (services).
+wrapper around a backend's log line (services). D (Envoy) and E (combined text) belong to
+servers beside the API and are written with their traffic, in mesh.py and edge.py.
 """
 
 from __future__ import annotations
@@ -77,6 +78,16 @@ class Line:
     kind: str  # request | trace | other | blank | bad
     reason: str | None = None
     note: str = ""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A request to a server beside the API gateways (the docs edge, the status service), as
+    the manifest counts it. ``method`` and ``route`` are None when the request line is junk."""
+
+    method: str | None
+    route: str | None
+    status: int
 
 
 def record_line(obj: dict, kind: str) -> Line:

@@ -66,8 +66,9 @@ CREATE OR REPLACE TEMP MACRO wrapped_text(o) AS CASE WHEN is_wrapper(o) THEN
 END;
 -- A wrapper whose text is an access log in a text format (ingress-nginx's combined lines
 -- under Kubernetes' json-file driver): the record that text reads as (text_formats.sql).
+-- (Docker's `log` only: a JSON line's own `message` is prose, not a line to parse.)
 CREATE OR REPLACE TEMP MACRO wrapped_access_line(o) AS CASE WHEN is_wrapper(o) THEN
-    text_record(rtrim(coalesce(log_text(o), o.message), chr(13) || chr(10)))::VARCHAR
+    text_record(rtrim(log_text(o), chr(13) || chr(10)))::VARCHAR
 END;
 -- The record a wrapper holds, when its text is a JSON object (else the line is rejected as
 -- the same text would be at top level: invalid_json or not_an_object).
@@ -180,9 +181,12 @@ WITH decoded AS (
     -- a line that does not start like JSON is a text access log (CLF, combined, logfmt),
     -- read by regular expressions into the record a JSON line would be
     -- (queries/text_formats.sql), or an unrecognised_text reject
-    -- (a JSON value that is not an object, 42 or "text", is JSON: not_an_object)
-    SELECT *, NOT starts_with(body, '{') AND NOT regexp_matches(body, '^\s*[\[{]')
-                  AND NOT json_valid(body) AS is_text
+    -- (a JSON value that is not an object, 42 or "text", is JSON: not_an_object). A CASE,
+    -- not AND: in a projection DuckDB evaluates every operand of an AND on every row, and a
+    -- JSON line must not pay a regex and a second parse here
+    SELECT *, CASE WHEN starts_with(body, '{') THEN false
+                   WHEN regexp_matches(body, '^\s*[\[{]') THEN false
+                   ELSE NOT json_valid(body) END AS is_text
     FROM nonblank
 ), parsed AS (
     SELECT *, CASE WHEN n_bytes <= $max_line_bytes THEN parse_record(coalesce(text_doc, body)) END

@@ -1,11 +1,11 @@
 -- name: contract_failures
 -- The failures a contract check looks at: failed requests between $since and $until (an error
 -- status or error information of any kind: `failed`), as the temporary table contract_input:
--- the fields checked, and the row id that names an example (request_ids_at). Reads records,
--- not events, for rowid.
+-- the fields checked, the log shape the line was read as, and the row id that names an
+-- example (examples_at). Reads records, not events, for rowid.
 CREATE OR REPLACE TEMP TABLE contract_input AS
-    SELECT rowid AS row_id, ts, status, error_source, error_type, error_code, error_status,
-           error_request_id, error_request_id <> request_id AS request_id_differs
+    SELECT rowid AS row_id, ts, status, shape, error_source, error_type, error_code,
+           error_status, error_request_id, error_request_id <> request_id AS request_id_differs
     FROM records
     WHERE kind = 'request' AND failed
       AND ($since IS NULL OR ts >= $since) AND ($until IS NULL OR ts < $until);
@@ -18,13 +18,17 @@ CREATE OR REPLACE TEMP TABLE contract_input AS
 -- body, or flattened errorType / errorCode fields): unknown type; status not allowed for the
 -- type; undocumented code; documented code under another type or with another status; a
 -- missing or empty code outside validation_error; error information on a 2xx/3xx; a 4xx/5xx
--- with no error information at all. Only where there is a body: its statusCode different
+-- with no error information at all, judged only on lines read in the Scaling API's own shapes
+-- (shape 'triage', or NULL in a store made before shapes were recorded): an access log of a
+-- proxy or web server (Envoy, nginx...) never shows a response body, so its silence says
+-- nothing about the API. Only where there is a body: its statusCode different
 -- from the HTTP status; no requestId, one that is not a UUID, or one that differs from the
 -- line's request id.
 WITH shapes AS (
     -- failures that look alike to every check, counted together: the checks then run once
     -- per shape, not once per failure
     SELECT error_source, status, error_type, error_code,
+           coalesce(shape, 'triage') = 'triage' AS api_shape,
            error_status IS NOT NULL
                AND try_cast(error_status AS INTEGER) IS DISTINCT FROM status AS body_status_differs,
            error_request_id IS NULL AS body_id_missing,
@@ -41,7 +45,8 @@ WITH shapes AS (
         e.first_seen, e.last_seen, e.latest,
         list_filter([
             CASE WHEN e.error_source <> 'none' AND e.status < 400 THEN 'error_on_success' END,
-            CASE WHEN e.error_source = 'none' AND e.status >= 400 THEN 'missing_error_body' END,
+            CASE WHEN e.error_source = 'none' AND e.status >= 400 AND e.api_shape
+                 THEN 'missing_error_body' END,
             CASE WHEN e.error_type IS NOT NULL AND known.type IS NULL THEN 'unknown_type' END,
             CASE WHEN e.status >= 400 AND known.type IS NOT NULL AND allowed.type IS NULL
                  THEN 'status_not_allowed_for_type' END,

@@ -2,8 +2,12 @@
 -- Failures (requests with an error status or error information: `failed`), grouped by the
 -- keys whose $by_* flag is true (the others stay NULL and group nothing): count, share of all failures
 -- in scope, the route's request count (when grouped by route), distinct orgs, first and last
--- seen, and example request ids, newest first. Day and hour buckets are local times of the
--- zone whose UTC offsets are $offset_starts / $utc_offsets (see local_time).
+-- seen, and examples, newest first: each its request id and where it was logged
+-- (`file:line`, for the failures that have no id). bare_statuses counts the statuses of a
+-- group whose every failure has no error information (error_source 'none': an access log
+-- of a proxy or web server); it is NULL for every other group. Day and hour buckets are
+-- local times of the zone whose UTC offsets are $offset_starts / $utc_offsets (see
+-- local_time).
 WITH scope AS (
     SELECT * FROM events
     WHERE kind = 'request'
@@ -11,7 +15,8 @@ WITH scope AS (
       AND ($org IS NULL OR org_id = $org)
       AND ($route IS NULL OR route = $route)
 ), failures AS (
-    SELECT * FROM scope
+    SELECT f.*, s.path || ':' || f.line_no AS place
+    FROM scope f JOIN sources s USING (source_id)
     WHERE failed
       AND ($status_min IS NULL OR status BETWEEN $status_min AND $status_max)
       AND ($type IS NULL OR error_type = $type)
@@ -31,7 +36,7 @@ WITH scope AS (
         CASE WHEN $by_hour
              THEN strftime(local_time(ts, $offset_starts, $utc_offsets), '%Y-%m-%d %H:00')
         END AS hour,
-        ts, request_id, org_id
+        ts, request_id, org_id, status AS failure_status, error_source, place
     FROM failures
 ), route_requests AS (
     SELECT route, count(*) AS requests FROM scope WHERE $by_route GROUP BY route
@@ -44,7 +49,10 @@ SELECT
     count(DISTINCT k.org_id) AS orgs,
     min(k.ts) AS first_seen,
     max(k.ts) AS last_seen,
-    list(k.request_id ORDER BY k.ts DESC)[1:$examples] AS examples
+    list({'request_id': k.request_id, 'place': k.place} ORDER BY k.ts DESC)[1:$examples]
+        AS examples,
+    CASE WHEN bool_and(k.error_source = 'none') THEN histogram(k.failure_status) END
+        AS bare_statuses
 FROM keyed k
 LEFT JOIN route_requests rr ON rr.route = k.route
 GROUP BY k.type, k.code, k.status, k.route, k.method, k.org, k.key, k.service, k.day, k.hour

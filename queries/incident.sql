@@ -56,22 +56,30 @@ WHERE kind = 'request'
 
 -- name: incident_breakdown
 -- The window's failures by code and by route (dimension 'code' or 'route'), most first,
--- with the orgs they hit and example request ids.
-SELECT dimension, key, status, count(*) AS count, count(DISTINCT org_id) AS orgs,
-       list(request_id ORDER BY ts, request_id)[1:3] AS examples
+-- with the orgs they hit and examples: each its request id and where it was logged
+-- (`file:line`, what names a failure without an id). A code row names its type and code
+-- (nullif: an empty code is no code) and whether its failures carried no error information
+-- at all (bare); a route row names its route as key.
+WITH failures AS (
+    SELECT e.*, e.error_source = 'none' AS bare, s.path || ':' || e.line_no AS place
+    FROM events e JOIN sources s USING (source_id)
+    WHERE e.kind = 'request' AND e.ts >= $since AND e.ts < $until AND e.failed
+)
+SELECT dimension, key, type, code, bare, status, count(*) AS count,
+       count(DISTINCT org_id) AS orgs,
+       list({'request_id': request_id, 'place': place} ORDER BY ts, request_id, place)[1:3]
+           AS examples
 FROM (
-    SELECT 'code' AS dimension,
-           coalesce(error_type, '?') || ' / ' || coalesce(nullif(error_code, ''), '(no code)') AS key,
-           status, org_id, request_id, ts
-    FROM events
-    WHERE kind = 'request' AND ts >= $since AND ts < $until AND failed
+    SELECT 'code' AS dimension, NULL AS key, error_type AS type, nullif(error_code, '') AS code,
+           bare, status, org_id, request_id, place, ts
+    FROM failures
     UNION ALL
-    SELECT 'route', coalesce(method, '') || ' ' || coalesce(route, '?'), NULL, org_id, request_id, ts
-    FROM events
-    WHERE kind = 'request' AND ts >= $since AND ts < $until AND failed
+    SELECT 'route', coalesce(method, '') || ' ' || coalesce(route, '?'), NULL, NULL, NULL, NULL,
+           org_id, request_id, place, ts
+    FROM failures
 )
 GROUP BY ALL
-ORDER BY dimension, count DESC, key, status;
+ORDER BY dimension, count DESC, key, bare, type, code, status;
 
 -- name: incident_timeline
 -- Requests, failures and server errors per $bucket_minutes-minute bucket of the window.

@@ -49,10 +49,11 @@ CREATE OR REPLACE TEMP TABLE report_counts AS
 -- name: report_stage_failures
 -- report_failures: every failed request of the two weeks (a small share of the requests).
 -- This week's carry what the sections show, with their 15-minute slot; the previous week's
--- are only counted by code and org, so they carry just that (the rest NULL, nearly free to
+-- are only counted by code (or status, without error information) and org, so they carry
+-- just that (the rest NULL, nearly free to
 -- store). Request ids are not copied: their text is spread over the whole table and reading
 -- it costs more than the rest of the report, so rows keep their row_id and the few example
--- ids are fetched afterwards (request_ids_at). Whether the error body's requestId differs
+-- ids are fetched afterwards (examples_at). Whether the error body's requestId differs
 -- from the line's is read through the 32-bit hashes of both: equal ids always hash alike,
 -- so a difference shown is real, and one is missed only when two different ids share a
 -- hash (about 1 in 4 billion). That holds only if this DuckDB's hash() wrote rid_hash;
@@ -60,7 +61,7 @@ CREATE OR REPLACE TEMP TABLE report_counts AS
 CREATE OR REPLACE TEMP TABLE report_failures AS
     SELECT 'this' AS week, epoch_us(ts) // 900000000 AS slot, rowid AS row_id,
            ts, method, route, status, org_id, api_key_id, error_type, error_code,
-           error_source, error_status, error_request_id,
+           error_source, shape, error_status, error_request_id,
            CASE WHEN error_request_id IS NOT NULL AND request_id IS NOT NULL
                 THEN (hash(error_request_id) >> 32)::UINTEGER <> rid_hash END
                AS request_id_differs
@@ -69,7 +70,7 @@ CREATE OR REPLACE TEMP TABLE report_failures AS
       AND failed
     UNION ALL
     SELECT 'prev', NULL, NULL, NULL, NULL, NULL, status, org_id, NULL, error_type, error_code,
-           NULL, NULL, NULL, NULL
+           error_source, NULL, NULL, NULL, NULL
     FROM records
     WHERE kind = 'request' AND ts >= $prev_start AND ts < $start
       AND failed;
@@ -98,27 +99,35 @@ LEFT JOIN report_counts c ON c.week = w.week
 GROUP BY w.week;
 
 -- name: report_codes
--- Failures by type and code, this week against the previous one.
-SELECT error_type AS type, error_code AS code, most_common(status) AS status,
+-- Failures by type and code, this week against the previous one. Failures with no error
+-- information at all (error_source 'none', `bare`: an access log of a proxy or web server)
+-- have no type or code to tell them apart, so they are told apart by their status.
+SELECT error_type AS type, error_code AS code,
+       coalesce(any_value(bare_status), most_common(status)) AS status, bare,
        count(*) FILTER (WHERE week = 'this') AS count,
        count(*) FILTER (WHERE week = 'prev') AS prev_count,
        count(DISTINCT org_id) FILTER (WHERE week = 'this') AS orgs,
        -- the two latest (top-n, not a sort of every failure of the code)
        list_transform(max({'ts': ts, 'row_id': row_id}, 2) FILTER (WHERE week = 'this'),
                       lambda x: x.row_id) AS example_rows
-FROM report_failures
-GROUP BY ALL
-ORDER BY count DESC, prev_count DESC, type, code;
+FROM (SELECT *, error_source = 'none' AS bare,
+             CASE WHEN error_source = 'none' THEN status END AS bare_status
+      FROM report_failures)
+GROUP BY error_type, error_code, bare, bare_status
+ORDER BY count DESC, prev_count DESC, type, code, status;
 
 -- name: report_routes
--- This week's top failing route and code pairs, with the route's requests.
+-- This week's top failing route and code pairs, with the route's requests. bare_statuses
+-- counts the statuses of a pair whose every failure has no error information (NULL for
+-- the others).
 SELECT f.method, f.route, f.error_code AS code, count(*) AS count,
-       any_value(r.requests) AS route_requests
+       any_value(r.requests) AS route_requests,
+       CASE WHEN bool_and(f.error_source = 'none') THEN histogram(f.status) END AS bare_statuses
 FROM report_failures f
 LEFT JOIN (SELECT method, route, sum(requests) AS requests FROM report_counts
            WHERE week = 'this' GROUP BY ALL) r USING (method, route)
 WHERE f.week = 'this'
-GROUP BY ALL
+GROUP BY f.method, f.route, f.error_code
 ORDER BY count DESC, f.route, f.method, code
 LIMIT $limit;
 
@@ -139,7 +148,8 @@ ORDER BY dimension DESC, failures DESC, id;
 
 -- name: report_daily
 -- This week's requests and failures per day, and failures per day by type (for the chart),
--- local days (see local_time).
+-- local days (see local_time). Failures with no error information count under the type
+-- $no_error_body, other failures without a type under '?'.
 SELECT c.day, c.requests, c.failures, c.server_errors, t.by_type
 FROM (SELECT day, sum(requests) AS requests, sum(failures) AS failures,
              sum(server_errors) AS server_errors
@@ -148,7 +158,11 @@ LEFT JOIN (SELECT day, map_from_entries(list((type, n))) AS by_type
            FROM (SELECT strftime(local_time(to_timestamp(slot * 900), $offset_starts,
                                             $utc_offsets), '%Y-%m-%d') AS day,
                         type, sum(n) AS n
-                 FROM (SELECT slot, coalesce(error_type, '?') AS type, count(*) AS n
+                 FROM (SELECT slot,
+                              coalesce(error_type,
+                                       CASE WHEN error_source = 'none' THEN $no_error_body
+                                            ELSE '?' END) AS type,
+                              count(*) AS n
                        FROM report_failures WHERE week = 'this' GROUP BY ALL)
                  GROUP BY ALL)
            GROUP BY day) t USING (day)
@@ -187,6 +201,6 @@ GROUP BY ALL ORDER BY lines DESC, reason;
 -- This week's staged failures as the contract check's input (see contract_failures), so the
 -- report's contract section does not scan the store again.
 CREATE OR REPLACE TEMP TABLE contract_input AS
-    SELECT row_id, ts, status, error_source, error_type, error_code, error_status,
+    SELECT row_id, ts, status, shape, error_source, error_type, error_code, error_status,
            error_request_id, request_id_differs
     FROM report_failures WHERE week = 'this';

@@ -51,10 +51,13 @@ SELECT min(ts) AS first_event, max(ts) AS last_event,
        count(*) AS events
 FROM events;
 
--- name: request_ids_at
--- The request ids of rows named by row id: the examples a report or check picked from staged
--- rows that carry row ids instead of the ids' text.
-SELECT rowid AS row_id, request_id FROM records WHERE rowid = ANY($row_ids);
+-- name: examples_at
+-- The request ids of rows named by row id, and where each was logged (`file:line`, what
+-- names a row without an id): the examples a report or check picked from staged rows that
+-- carry row ids instead of the ids' text.
+SELECT r.rowid AS row_id, r.request_id, s.path || ':' || r.line_no AS place
+FROM records r JOIN sources s USING (source_id)
+WHERE r.rowid = ANY($row_ids);
 
 -- name: store_contents
 -- What a store holds, for saying why it has no requests to show: sources, lines read,

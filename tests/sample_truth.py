@@ -37,6 +37,7 @@ class Request:
     status: int
     org: str | None
     body: dict | None  # the error body as logged
+    shape: str = "triage"  # the log shape: the API's own, or "envoy" (D) / "combined" (E)
 
 
 def _route(path: str) -> str:
@@ -107,6 +108,7 @@ def requests() -> tuple[Request, ...]:
                 int(rec["response_code"]),
                 None,
                 None,
+                "envoy",
             )
         )
     for line in (SAMPLE_LOGS / "edge-nginx.log").read_text().splitlines():  # shape E
@@ -121,6 +123,7 @@ def requests() -> tuple[Request, ...]:
                 int(status),
                 None,
                 None,
+                "combined",
             )
         )
     return tuple(out)

@@ -169,6 +169,8 @@ def explain(type_name: str | None, code: str | None) -> str:
     if documented:
         return documented.meaning
     known_type = error_type(type_name)
+    if type_name in (None, "") and code in (None, ""):
+        return "No error type or code was logged: only the HTTP status says it failed."
     if code in (None, "") and known_type:
         return known_type.meaning
     if known_type:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from triage import labels
 from triage.timespec import local
 
 if TYPE_CHECKING:  # the store (and duckdb) load only when a command opens one
@@ -27,7 +28,8 @@ VIOLATIONS = {
     "empty_code_outside_validation": "missing or empty code on an error that is not a "
     "validation_error",
     "error_on_success": "error type or code on a 2xx/3xx response",
-    "missing_error_body": "4xx/5xx response with no error information at all",
+    "missing_error_body": "4xx/5xx response with no error information at all (judged on "
+    "the Scaling API's own log shapes only)",
 }
 
 
@@ -46,9 +48,12 @@ def check_contract(
     else:
         store.run("contract_failures", {"since": since, "until": until})
     rows = store.rows("contract_violations", {"examples": examples})
-    ids = store.request_ids_at([r for row in rows for r in row["example_rows"]])
+    found = store.examples_at([r for row in rows for r in row["example_rows"]])
     for row in rows:
-        row["examples"] = [ids[r] for r in row.pop("example_rows")]
+        row["examples"] = [found[r] for r in row.pop("example_rows")]
+        if row["error_source"] == "none":  # nothing logged but the status
+            row["type"] = labels.no_body_type()
+            row["code"] = labels.no_body_code({row["status"]: 1})
         row["meaning"] = VIOLATIONS.get(row["violation"], "")
         row["first_seen"] = local(row["first_seen"], tz)
         row["last_seen"] = local(row["last_seen"], tz)

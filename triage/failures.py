@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from triage import catalog
+from triage import catalog, labels
 from triage.exceptions import TriageError
 from triage.timespec import local, utc_offsets
 
@@ -104,6 +104,11 @@ def group_failures(
     rows = []
     for raw in store.rows("failures_grouped", params):
         row = {k: raw[k] for k in by}
+        bare = raw["bare_statuses"]  # every failure of the row without error information
+        if bare and "type" in by:
+            row["type"] = labels.no_body_type()
+        if bare and "code" in by:
+            row["code"] = labels.no_body_code(bare)
         row["count"] = raw["count"]
         row["share"] = float(raw["share"])
         if "route" in by:
@@ -114,9 +119,15 @@ def group_failures(
         row["orgs"] = raw["orgs"]
         row["first_seen"] = local(raw["first_seen"], filters.tz)
         row["last_seen"] = local(raw["last_seen"], filters.tz)
-        row["examples"] = list(raw["examples"] or [])
+        row["examples"] = [
+            labels.example(x["request_id"], x["place"]) for x in raw["examples"] or []
+        ]
         if "type" in by or "code" in by:
-            row["documented"] = _documented(raw.get("type"), raw.get("code"), by)
+            documented = _documented(raw.get("type"), raw.get("code"), by)
+            # the catalogue cannot judge what was never logged
+            row["documented"] = (
+                labels.Shown(documented, labels.NOT_APPLICABLE) if bare else documented
+            )
         if explain:
             row["meaning"] = catalog.explain(raw.get("type"), raw.get("code"))
         rows.append(row)

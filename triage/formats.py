@@ -14,6 +14,8 @@ import json
 import re
 from collections.abc import Callable, Sequence
 
+from triage.labels import json_value
+
 Row = dict[str, object]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]|\x1b\[[0-9;?]*[ -/]*[@-~]")
@@ -86,7 +88,7 @@ def format_json(rows: Sequence[Row]) -> str:
             [{k: _json_value(v) for k, v in r.items()} for r in rows],
             indent=2,
             ensure_ascii=False,
-            default=str,
+            default=json_value,
         )
         + "\n"
     )

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from triage import labels
 from triage.exceptions import TriageError
 
 if TYPE_CHECKING:  # the store (and duckdb) load only when a command opens one
@@ -133,7 +134,10 @@ def summarize(
     impact["baseline_failure_rate"] = _rate(
         impact["baseline_failures"], impact["baseline_requests"]
     )
-    breakdown = store.rows("incident_breakdown", {"since": since, "until": until})
+    breakdown = [
+        _breakdown_row(r)
+        for r in store.rows("incident_breakdown", {"since": since, "until": until})
+    ]
     bucket = 1 if minutes <= 120 else 5 if minutes <= 600 else 60
     timeline = store.rows(
         "incident_timeline", {"since": since, "until": until, "bucket_minutes": bucket}
@@ -148,6 +152,15 @@ def summarize(
         bucket,
         auto,
     )
+
+
+def _breakdown_row(r: dict) -> dict:
+    """A code or route row as the summary shows it: a code row keyed `type / code`."""
+    type_name, code, bare = r.pop("type"), r.pop("code"), r.pop("bare")
+    if r["dimension"] == "code":
+        r["key"] = labels.failure_key(type_name, code, r["status"], bare)
+    r["examples"] = [labels.example(x["request_id"], x["place"]) for x in r["examples"]]
+    return r
 
 
 def _rate(part: int, whole: int) -> float | None:

@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from triage import catalog
+from triage import catalog, labels
 from triage.store import Store
 
 UUID = re.compile(
@@ -174,9 +174,10 @@ def _what(r: dict) -> str:
 
 def _error(main: dict) -> dict:
     documented = catalog.error_code(main["error_code"])
+    bare = main["error_source"] == "none"  # nothing logged but the status
     return {
-        "type": main["error_type"],
-        "code": main["error_code"],
+        "type": labels.no_body_type() if bare else main["error_type"],
+        "code": labels.no_body_code({main["status"]: 1}) if bare else main["error_code"],
         "message": main["error_message"],
         "status": main["status"],
         "documented": catalog.is_documented(main["error_type"], main["error_code"]),

@@ -14,6 +14,7 @@ from functools import cache
 from importlib import resources
 
 from triage.formats import md_cell, terminal_safe
+from triage.labels import NO_ERROR_BODY, json_value
 from triage.redact import redacted
 from triage.timespec import local
 
@@ -139,7 +140,7 @@ def render_lookup(results, fmt: str, tz: str, view: str = "lookup") -> str:
 def _json_default(value):
     if isinstance(value, dt.datetime):
         return local(value, "UTC")
-    return str(value)
+    return json_value(value)
 
 
 def render_incident(incident, fmt: str, tz: str) -> str:
@@ -162,7 +163,10 @@ def status_paragraph(i: dict, tz: str) -> str:
     )
     if i["codes"]:
         top = i["codes"][0]
-        text += f" Most failures were {top['key']} (HTTP {top['status']})"
+        if top["key"].startswith(NO_ERROR_BODY):
+            text += f" Most failures were HTTP {top['status']} responses with no error body"
+        else:
+            text += f" Most failures were {top['key']} (HTTP {top['status']})"
         if i["routes"]:
             text += f", on {i['routes'][0]['key']}"
         text += "."

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from triage import catalog
+from triage import catalog, labels
 from triage.contract import check_contract
 from triage.exceptions import TriageError
 from triage.incident import (
@@ -142,7 +142,9 @@ def weekly(
 
     charted = {
         "codes": _codes(store, baseline_ok),
-        "daily": _daily(store.rows("report_daily", local), start, tz),
+        "daily": _daily(
+            store.rows("report_daily", {**local, "no_error_body": labels.NO_ERROR_BODY}), start, tz
+        ),
         "hourly": store.rows("report_hourly"),
     }
     if on_charts is not None:
@@ -171,7 +173,7 @@ def weekly(
             "orgs_affected": measure("orgs_affected"),
         },
         "codes": charted["codes"],
-        "routes": store.rows("report_routes", {"limit": 10}),
+        "routes": _routes(store.rows("report_routes", {"limit": 10})),
         "top_orgs": [r for r in top if r["dimension"] == "org"],
         "top_keys": [r for r in top if r["dimension"] == "key"],
         "daily": charted["daily"],
@@ -212,11 +214,20 @@ def _round(value: float | None) -> float | None:
 
 def _codes(store: Store, baseline_ok: bool) -> list[dict]:
     rows = [r for r in store.rows("report_codes") if r["count"] or baseline_ok]
-    ids = store.request_ids_at([i for r in rows for i in r["example_rows"] or []])
-    return [_code_row(r, baseline_ok, [ids[i] for i in r["example_rows"] or []]) for r in rows]
+    found = store.examples_at([i for r in rows for i in r["example_rows"] or []])
+    return [_code_row(r, baseline_ok, [found[i] for i in r["example_rows"] or []]) for r in rows]
 
 
-def _code_row(r: dict, baseline_ok: bool, examples: list[str]) -> dict:
+def _routes(rows: list[dict]) -> list[dict]:
+    """Route and code pairs; a pair with no error information reads by its statuses."""
+    for r in rows:
+        bare = r.pop("bare_statuses")
+        if bare:
+            r["code"] = labels.no_body_code(bare)
+    return rows
+
+
+def _code_row(r: dict, baseline_ok: bool, examples: list) -> dict:
     prev = r["prev_count"] if baseline_ok else None
     if prev is None:
         marker = None
@@ -228,9 +239,12 @@ def _code_row(r: dict, baseline_ok: bool, examples: list[str]) -> dict:
         marker = "up sharply"
     else:
         marker = None
+    documented = catalog.is_documented(r["type"], r["code"])
     return {
-        "type": r["type"],
-        "code": r["code"],
+        # nothing but the status was logged: the type and code read as that, the catalogue
+        # cannot judge it
+        "type": labels.no_body_type() if r["bare"] else r["type"],
+        "code": labels.no_body_code({r["status"]: 1}) if r["bare"] else r["code"],
         "status": r["status"],
         "count": r["count"],
         "previous": prev,
@@ -238,7 +252,7 @@ def _code_row(r: dict, baseline_ok: bool, examples: list[str]) -> dict:
         "marker": marker,
         "orgs": r["orgs"],
         "examples": examples,
-        "documented": catalog.is_documented(r["type"], r["code"]),
+        "documented": labels.Shown(documented, labels.NOT_APPLICABLE) if r["bare"] else documented,
         "meaning": catalog.explain(r["type"], r["code"]),
     }
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from triage import catalog, interrupts, sql
+from triage import catalog, interrupts, labels, sql
 from triage.exceptions import StoreBusy, StoreError, first_line
 from triage.mapping import mapping_columns
 from triage.redact import mask
@@ -124,11 +124,13 @@ class Store:
             "--mapping naming those fields ('triage mapping suggest FILE' proposes one)"
         )
 
-    def request_ids_at(self, row_ids: list[int]) -> dict[int, str]:
-        """Row id to request id, for the few example rows a staged query picked."""
+    def examples_at(self, row_ids: list[int]) -> dict[int, str | labels.Shown]:
+        """Row id to example (its request id, else where it was logged), for the few example
+        rows a staged query picked."""
         if not row_ids:
             return {}
-        return dict(self.run("request_ids_at", {"row_ids": sorted(set(row_ids))}).fetchall())
+        found = self.run("examples_at", {"row_ids": sorted(set(row_ids))}).fetchall()
+        return {row_id: labels.example(rid, place) for row_id, rid, place in found}
 
     def let_readers_in(self, pause: float = 0.3, wait: float = 600) -> None:
         """Close the store for a moment, so that commands waiting for it (--wait polls every

@@ -64,12 +64,6 @@ CREATE OR REPLACE TEMP MACRO wrapped_text(o) AS CASE WHEN is_wrapper(o) THEN
     CASE WHEN looks_like_record(log_text(o)) THEN log_text(o)
          WHEN looks_like_record(o.message) THEN o.message END
 END;
--- A wrapper whose text is an access log in a text format (ingress-nginx's combined lines
--- under Kubernetes' json-file driver): the record that text reads as (text_formats.sql).
--- (Docker's `log` only: a JSON line's own `message` is prose, not a line to parse.)
-CREATE OR REPLACE TEMP MACRO wrapped_access_line(o) AS CASE WHEN is_wrapper(o) THEN
-    text_record(rtrim(log_text(o), chr(13) || chr(10)))::VARCHAR
-END;
 -- The record a wrapper holds, when its text is a JSON object (else the line is rejected as
 -- the same text would be at top level: invalid_json or not_an_object).
 CREATE OR REPLACE TEMP MACRO json_object_text(t) AS
@@ -188,21 +182,31 @@ WITH decoded AS (
                    WHEN regexp_matches(body, '^\s*[\[{]') THEN false
                    ELSE NOT json_valid(body) END AS is_text
     FROM nonblank
-), parsed AS (
-    SELECT *, CASE WHEN n_bytes <= $max_line_bytes THEN parse_record(coalesce(text_doc, body)) END
-                  AS outer_rec
-    FROM (SELECT *, CASE WHEN is_text AND n_bytes <= $max_line_bytes THEN text_record(body)::VARCHAR END
-                        AS text_doc
-          FROM texted)
+), json_parsed AS (
+    SELECT *, CASE WHEN NOT is_text AND n_bytes <= $max_line_bytes THEN parse_record(body) END
+                  AS json_rec
+    FROM texted
 ), wrapping AS (
-    SELECT *, wrapped_text(outer_rec) AS wrapped FROM parsed
+    SELECT *, wrapped_text(json_rec) AS wrapped FROM json_parsed
+), text_read AS (
+    -- the text a line holds in a text format: the line itself, or the text in a container
+    -- wrapper's `log` (ingress-nginx's combined lines under Kubernetes' json-file driver).
+    -- text_record is written once in the statement: it is large to bind, per file
+    SELECT *, CASE WHEN text_src IS NOT NULL THEN text_record(text_src)::VARCHAR END AS any_text_doc
+    FROM (SELECT *, CASE WHEN is_text AND n_bytes <= $max_line_bytes THEN body
+                         WHEN wrapped IS NULL AND json_rec IS NOT NULL AND is_wrapper(json_rec)
+                             THEN rtrim(log_text(json_rec), chr(13) || chr(10)) END AS text_src
+          FROM wrapping)
+), parsed AS (
+    SELECT *, CASE WHEN is_text THEN parse_record(text_doc) ELSE json_rec END AS outer_rec
+    FROM (SELECT *, CASE WHEN is_text THEN any_text_doc END AS text_doc FROM text_read)
 ), unwrapped AS (
-    -- A container wrapper's record is the object in its text; the wrapper's own time,
-    -- service, level and message fill in what the record leaves out.
-    SELECT *, coalesce(json_object_text(wrapped),
-                       CASE WHEN wrapped IS NULL AND outer_rec IS NOT NULL
-                            THEN wrapped_access_line(outer_rec) END) AS inner_doc
-    FROM wrapping
+    -- A container wrapper's record is the object in its text, or the record its access line
+    -- reads as; the wrapper's own time, service, level and message fill in what the record
+    -- leaves out.
+    SELECT *, coalesce(json_object_text(wrapped), CASE WHEN NOT is_text THEN any_text_doc END)
+                  AS inner_doc
+    FROM parsed
 ), reparsed AS (
     SELECT *, coalesce(inner_doc, text_doc, body) AS doc,
            CASE WHEN inner_doc IS NULL THEN outer_rec ELSE parse_record(inner_doc) END AS r

@@ -102,8 +102,7 @@ CREATE OR REPLACE TEMP MACRO heroku_router(p) AS list_has_all(p.keys, ['dyno', '
 CREATE OR REPLACE TEMP MACRO logfmt_duration(p) AS coalesce(
     lf(p, 'duration'), lf(p, 'latency'), lf(p, 'elapsed'),
     CASE WHEN heroku_router(p) THEN lf(p, 'service') END);
-CREATE OR REPLACE TEMP MACRO logfmt_json(p) AS list_transform([logfmt_duration(p)],
-    lambda d: json_object(
+CREATE OR REPLACE TEMP MACRO logfmt_json(p) AS json_object(
         'timestamp', coalesce(lf(p, 'time'), lf(p, 'ts'), lf(p, 't'), nullif(p.prefix_time, '')),
         'method', upper(lf(p, 'method')),
         'path', request_target(coalesce(lf(p, 'path'), lf(p, 'uri'), lf(p, 'url'))),
@@ -114,8 +113,8 @@ CREATE OR REPLACE TEMP MACRO logfmt_json(p) AS list_transform([logfmt_duration(p
                               forwarded_client(lf(p, 'remote'))),
         'user_agent', coalesce(lf(p, 'user_agent'), lf(p, 'user-agent')),
         'request_id', coalesce(lf(p, 'request_id'), lf(p, 'req_id'), lf(p, 'requestId')),
-        'duration_ms', coalesce(try_cast(lf(p, 'duration_ms') AS DOUBLE), with_unit_ms(d)),
-        'duration_raw', unknown_unit(d),
+        'duration_ms', coalesce(try_cast(lf(p, 'duration_ms') AS DOUBLE), with_unit_ms(logfmt_duration(p))),
+        'duration_raw', unknown_unit(logfmt_duration(p)),
         'level', coalesce(lf(p, 'level'), lf(p, 'lvl'),
                           CASE WHEN heroku_router(p) THEN lf(p, 'at') END),
         'message', coalesce(lf(p, 'msg'), lf(p, 'message'),
@@ -124,16 +123,16 @@ CREATE OR REPLACE TEMP MACRO logfmt_json(p) AS list_transform([logfmt_duration(p
         'referer', lf(p, 'referer'),
         'bytes', try_cast(lf(p, 'bytes') AS BIGINT),
         'host', lf(p, 'host'),
-        'text_format', 'logfmt'))[1];
+        'text_format', 'logfmt');
 -- A line is logfmt when it starts with a pair, has at least two, and one of them is a field
 -- triage reads (so `a=1 b=2` prose-like noise is not claimed).
-CREATE OR REPLACE TEMP MACRO logfmt_record(line) AS list_transform([logfmt_start(line)],
-    lambda s: CASE WHEN s.first_key <> '' THEN list_transform(
-        [struct_insert(logfmt_pairs(line), prefix_time := s.prefix_time)],
-        lambda p: CASE WHEN len(p.keys) >= 2 AND list_has_any(p.keys, [
+CREATE OR REPLACE TEMP MACRO logfmt_record(line) AS list_transform(
+    [struct_insert(logfmt_pairs(line), prefix_time := logfmt_start(line).prefix_time,
+                   first_key := logfmt_start(line).first_key)],
+    lambda p: CASE WHEN p.first_key <> '' AND len(p.keys) >= 2 AND list_has_any(p.keys, [
             'time', 'ts', 't', 'level', 'lvl', 'at', 'msg', 'message', 'method', 'path', 'uri',
             'status', 'request_id', 'req_id', 'fwd', 'duration', 'latency', 'elapsed'])
-            THEN logfmt_json(p) END)[1] END)[1];
+        THEN logfmt_json(p) END)[1];
 
 -- The cheapest test first: a CLF line has `] "` (the time's end, the request's start), and a
 -- logfmt line an `=`. A line with `] "` that is not CLF may still be logfmt.

@@ -198,8 +198,7 @@ WITH decoded AS (
                              THEN rtrim(log_text(json_rec), chr(13) || chr(10)) END AS text_src
           FROM wrapping)
 ), parsed AS (
-    SELECT *, CASE WHEN is_text THEN parse_record(text_doc) ELSE json_rec END AS outer_rec
-    FROM (SELECT *, CASE WHEN is_text THEN any_text_doc END AS text_doc FROM text_read)
+    SELECT *, CASE WHEN is_text THEN any_text_doc END AS text_doc FROM text_read
 ), unwrapped AS (
     -- A container wrapper's record is the object in its text, or the record its access line
     -- reads as; the wrapper's own time, service, level and message fill in what the record
@@ -209,7 +208,9 @@ WITH decoded AS (
     FROM parsed
 ), reparsed AS (
     SELECT *, coalesce(inner_doc, text_doc, body) AS doc,
-           CASE WHEN inner_doc IS NULL THEN outer_rec ELSE parse_record(inner_doc) END AS r
+           -- (one CASE over the record: each copies the whole struct, on every line)
+           CASE WHEN inner_doc IS NULL AND NOT is_text THEN json_rec
+                ELSE parse_record(coalesce(inner_doc, text_doc)) END AS r
     FROM unwrapped
 ), line_shapes AS (
     -- a third-party shape (queries/shapes.sql): one its block was seen to hold, or any, for a
@@ -239,8 +240,8 @@ WITH decoded AS (
         present(mapped(doc, $m_timestamp, $rx_timestamp)) AS mapped_ts_text,
         coalesce(present(mapped(doc, $m_timestamp, $rx_timestamp)), present(s.ts_text),
                  present(r.timestamp), present(r."@timestamp"), present(r.time), present(r.ts),
-                 present(outer_rec.timestamp), present(outer_rec."@timestamp"),
-                 present(outer_rec.time), present(outer_rec.ts)) AS ts_text,
+                 present(json_rec.timestamp), present(json_rec."@timestamp"),
+                 present(json_rec.time), present(json_rec.ts)) AS ts_text,
         parse_error_body(coalesce(
             as_object(r.error), as_object(resp.body), as_object(r.response_body),
             -- a `body` holding the error: looked for only on failures that have none of the above
@@ -279,7 +280,7 @@ WITH decoded AS (
                  present(r.requestId), present(r.request_id), present(r.req_id),
                  present(req.id), present(req.requestId), present(req.request_id),
                  present(err.requestId), present(err.request_id)) AS request_id,
-        coalesce(mapped(doc, $m_service, $rx_service), s.service, r.service, outer_rec.service)
+        coalesce(mapped(doc, $m_service, $rx_service), s.service, r.service, json_rec.service)
             AS service,
         upper(coalesce(mapped(doc, $m_method, $rx_method), s.method, r.method, req.method)) AS method,
         -- a top-level url is read only on request lines (status or method), before request.url
@@ -304,9 +305,9 @@ WITH decoded AS (
                  req.user_agent, req.userAgent) AS user_agent,
         coalesce(mapped(doc, $m_client_ip, $rx_client_ip), s.client_ip, r.clientIp, r.client_ip,
                  req.client_ip, req.clientIp, req.ip) AS client_ip,
-        coalesce(s.level, r.level, outer_rec.level) AS level,
+        coalesce(s.level, r.level, json_rec.level) AS level,
         coalesce(mapped(doc, $m_message, $rx_message), s.message, r.msg, r.message,
-                 outer_rec.msg, outer_rec.message, rtrim(log_text(outer_rec), chr(13) || chr(10)))
+                 json_rec.msg, json_rec.message, rtrim(log_text(json_rec), chr(13) || chr(10)))
             AS message,
         coalesce(mapped(doc, $m_error_type, $rx_error_type), err.type, s.error_type, flat_type)
             AS error_type,
@@ -322,7 +323,7 @@ WITH decoded AS (
             WHEN n_bytes > $max_line_bytes THEN 'too_long'
             WHEN body IS NULL THEN 'invalid_utf8'
             WHEN is_text AND text_doc IS NULL THEN 'unrecognised_text'
-            WHEN outer_rec IS NULL OR (text_doc IS NULL AND NOT starts_with(ltrim(body), '{'))
+            WHEN NOT is_text AND (json_rec IS NULL OR NOT starts_with(ltrim(body), '{'))
                 THEN json_reject_reason(body)
             -- a wrapper whose record is cut short or not an object hides a lost request
             WHEN wrapped IS NOT NULL AND inner_doc IS NULL THEN json_reject_reason(wrapped)

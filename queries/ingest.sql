@@ -150,7 +150,8 @@ END;
 
 -- name: ingest_lines
 -- Parse, normalise and classify every line of the Arrow stream registered as `lines_in`
--- (text VARCHAR or, for blocks that are not UTF-8, raw BLOB; line_no; byte_offset) and
+-- (text VARCHAR or, for blocks that are not UTF-8, raw BLOB; line_no; byte_offset; shapes,
+-- the third-party shapes its block holds, triage/shapes.py) and
 -- append one row per non-blank line to `records`: an event, or a reject with its reason.
 -- Blank and whitespace-only lines are dropped here (the reader counts them). $m_* / $rx_*
 -- are a mapping file's rules (NULL without one). Each line's JSON is parsed once; nested

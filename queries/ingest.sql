@@ -2,12 +2,23 @@
 -- Temporary macros the ingest statement is built from, one per parsing rule, so each rule is
 -- written once. Created on the ingesting connection only.
 --
--- record_shape: every field name that the common log shapes use for a normalised column.
+-- The line, if it can be JSON. A truncated line must never reach json_transform: it would
+-- fail the statement (parse_records_quickly), or under try() fail its whole vector of 2,048
+-- lines, which try() then parses one by one (a log with 0.1% broken lines parsed eight times
+-- slower). An object that starts and ends with its braces is let through unchecked; anything
+-- else is checked by json_valid (blanks around it, a bare value, a cut-off line).
+CREATE OR REPLACE TEMP MACRO json_text(doc) AS CASE
+    WHEN starts_with(doc, '{') AND ends_with(doc, '}') THEN doc
+    WHEN json_valid(doc) THEN doc
+END;
+
+-- record_fields: every field name that the common log shapes use for a normalised column.
 -- Values are read as text (VARCHAR) so type drift ("statusCode": "404") never fails a line;
 -- nested objects are kept as JSON and parsed again by the macros below. Each name here costs
--- every line a little, so rare spellings (url, body, flattened errorType/errorCode...) are
--- read separately, only on the lines that need them (see ingest_lines).
-CREATE OR REPLACE TEMP MACRO parse_record(doc) AS try(json_transform(doc, '{
+-- every line a little, so rare spellings (url, body, a flattened errorMessage...) are
+-- read separately, only on the lines that need them (see ingest_lines). parse_record reads
+-- them (parse_records_quickly, parse_records_carefully).
+CREATE OR REPLACE TEMP MACRO record_fields() AS '{
     "timestamp": "VARCHAR", "@timestamp": "VARCHAR", "time": "VARCHAR", "ts": "VARCHAR",
     "requestId": "VARCHAR", "request_id": "VARCHAR", "req_id": "VARCHAR",
     "service": "VARCHAR", "method": "VARCHAR",
@@ -19,10 +30,11 @@ CREATE OR REPLACE TEMP MACRO parse_record(doc) AS try(json_transform(doc, '{
     "userAgent": "VARCHAR", "user_agent": "VARCHAR",
     "clientIp": "VARCHAR", "client_ip": "VARCHAR",
     "level": "VARCHAR", "msg": "VARCHAR", "message": "VARCHAR",
+    "errorType": "VARCHAR", "error_type": "VARCHAR", "errorCode": "VARCHAR", "error_code": "VARCHAR",
     "log": "JSON",
     "error": "JSON", "response_body": "JSON",
     "request": "JSON", "response": "JSON", "org": "JSON"
-}'));
+}';
 
 -- A value that is there: an empty text is no value (the next candidate is taken). Not
 -- trimmed: the candidates are expanded into every place the chosen value is used, and
@@ -142,11 +154,24 @@ CREATE OR REPLACE TEMP MACRO route_of(p) AS id_segments_once(id_segments_once(pa
 
 -- A mapping-file rule: the value at a JSON path, optionally cut by a regex (first group).
 -- A line that is not JSON has no value (it is rejected for that, not failing the file).
-CREATE OR REPLACE TEMP MACRO mapped(doc, path, rx) AS CASE
-    WHEN path IS NULL THEN NULL
-    WHEN rx IS NULL THEN try(json_extract_string(doc, path))
-    ELSE nullif(regexp_extract(try(json_extract_string(doc, path)), rx, 1), '')
+CREATE OR REPLACE TEMP MACRO mapped(doc, path, rx) AS CASE WHEN path IS NOT NULL THEN
+    -- the value is named once (a lambda parameter): see the note on macro arguments in shapes.sql
+    list_transform([try(json_extract_string(json_text(doc), path))],
+                   lambda v: CASE WHEN rx IS NULL THEN v ELSE nullif(regexp_extract(v, rx, 1), '') END)[1]
 END;
+
+-- name: parse_records_quickly
+-- How ingest_lines parses a line's JSON: json_text keeps truncated lines out, so no try() is
+-- needed, and try() costs a fifth of the parse even when nothing fails. A line that still
+-- fails (an object broken inside its braces) fails the statement; the file is then read
+-- again with parse_records_carefully (triage/ingest.py).
+CREATE OR REPLACE TEMP MACRO parse_record(doc) AS json_transform(json_text(doc), record_fields());
+
+-- name: parse_records_carefully
+-- parse_record for a file with a line that is broken inside its braces: that line's record is
+-- NULL (it is rejected as invalid_json), and only the vector of lines it is in is parsed one
+-- line at a time.
+CREATE OR REPLACE TEMP MACRO parse_record(doc) AS try(json_transform(json_text(doc), record_fields()));
 
 -- name: ingest_lines
 -- Parse, normalise and classify every line of the Arrow stream registered as `lines_in`
@@ -216,30 +241,49 @@ WITH decoded AS (
 ), line_shapes AS (
     -- a third-party shape (queries/shapes.sql): one its block was seen to hold, or any, for a
     -- line the general rule cannot read (no time, or nothing that makes it a request)
-    SELECT *, coalesce(marked_shape,
-                       CASE WHEN r IS NOT NULL AND general_misses(r)
-                            THEN line_shape(body, any_shape()) END) AS shape
-    FROM (SELECT *, CASE WHEN shapes <> 0 AND r IS NOT NULL THEN line_shape(body, shapes) END
-                        AS marked_shape
+    SELECT *, CASE WHEN shape_flags <> 0 THEN line_shape(body, shape_flags) END AS shape
+    FROM (SELECT *, CASE WHEN r IS NULL THEN 0
+                         WHEN general_misses(r) THEN any_shape()
+                         ELSE shapes END AS shape_flags
           FROM reparsed)
 ), shape_values AS (
     SELECT *, CASE WHEN shape IS NOT NULL THEN shape_values(shape, doc) END AS v FROM line_shapes
 ), shape_read AS (
     SELECT *, CASE WHEN shape IS NOT NULL THEN shape_fields(shape, v) END AS s FROM shape_values
+), mapping_read AS (
+    -- a mapping file's rules, each read once (NULL without a mapping)
+    SELECT *,
+           mapped(doc, $m_status, $rx_status) AS m_status,
+           mapped(doc, $m_timestamp, $rx_timestamp) AS m_timestamp,
+           mapped(doc, $m_request_id, $rx_request_id) AS m_request_id,
+           mapped(doc, $m_service, $rx_service) AS m_service,
+           mapped(doc, $m_method, $rx_method) AS m_method,
+           mapped(doc, $m_path, $rx_path) AS m_path,
+           mapped(doc, $m_route, $rx_route) AS m_route,
+           mapped(doc, $m_duration_ms, $rx_duration_ms) AS m_duration_ms,
+           mapped(doc, $m_org_id, $rx_org_id) AS m_org_id,
+           mapped(doc, $m_api_key_id, $rx_api_key_id) AS m_api_key_id,
+           mapped(doc, $m_user_agent, $rx_user_agent) AS m_user_agent,
+           mapped(doc, $m_client_ip, $rx_client_ip) AS m_client_ip,
+           mapped(doc, $m_message, $rx_message) AS m_message,
+           mapped(doc, $m_error_type, $rx_error_type) AS m_error_type,
+           mapped(doc, $m_error_code, $rx_error_code) AS m_error_code,
+           mapped(doc, $m_error_message, $rx_error_message) AS m_error_message
+    FROM shape_read
 ), shaped AS (
     SELECT *, parse_nested(r.request) AS req, parse_nested(r.response) AS resp,
            parse_nested(r.org) AS org
-    FROM shape_read
+    FROM mapping_read
 ), statused AS (
     SELECT *,
-        try_cast(coalesce(mapped(doc, $m_status, $rx_status), s.status, r.statusCode, r.status_code,
+        try_cast(coalesce(m_status, s.status, r.statusCode, r.status_code,
                           CASE WHEN regexp_full_match(r.status, '[0-9]{3}') THEN r.status END,
                           resp.status, resp.statusCode, resp.status_code) AS SMALLINT) AS status
     FROM shaped
 ), fields AS (
     SELECT *,
-        present(mapped(doc, $m_timestamp, $rx_timestamp)) AS mapped_ts_text,
-        coalesce(present(mapped(doc, $m_timestamp, $rx_timestamp)), present(s.ts_text),
+        present(m_timestamp) AS mapped_ts_text,
+        coalesce(present(m_timestamp), present(s.ts_text),
                  present(r.timestamp), present(r."@timestamp"), present(r.time), present(r.ts),
                  present(json_rec.timestamp), present(json_rec."@timestamp"),
                  present(json_rec.time), present(json_rec.ts)) AS ts_text,
@@ -250,25 +294,24 @@ WITH decoded AS (
                       AND r.response_body IS NULL
                  THEN as_object(json_extract(doc, '$.body')) END)) AS err
     FROM statused
-), flat_errors AS (
-    -- flattened error fields (errorType / error_code ...) where there is no error body, on
-    -- any line: a 2xx that names an error is a finding too. Only lines that hold such a
-    -- name are searched, so a plain success (even one with "error": null) pays one regex
-    -- scan (RE2 looks for the literal "error" first), not a JSON extraction.
-    SELECT *,
-        CASE WHEN r IS NOT NULL AND err IS NULL
-                  AND regexp_matches(doc, 'error(_[tc]|Type|Code)')
-             THEN json_extract_string(doc, ['$.errorType', '$.error_type', '$.errorCode',
-                                            '$.error_code', '$.errorMessage', '$.error_message'])
-        END AS flat
-    FROM fields
 ), flat_named AS (
-    -- an empty flattened type is no type; an empty code counts only beside a type
-    -- (validation_error may have an empty code), so `"error_code": ""` alone is no error
-    SELECT *, present(coalesce(flat[1], flat[2])) AS flat_type,
-           CASE WHEN present(coalesce(flat[1], flat[2])) IS NOT NULL THEN coalesce(flat[3], flat[4])
-                ELSE present(coalesce(flat[3], flat[4])) END AS flat_code
-    FROM flat_errors
+    -- flattened error fields (errorType / error_code ...) where there is no error body, on
+    -- any line: a 2xx that names an error is a finding too. An empty flattened type is no
+    -- type; an empty code counts only beside a type (validation_error may have an empty
+    -- code), so `"error_code": ""` alone is no error
+    SELECT *, CASE WHEN err IS NULL THEN present(coalesce(r.errorType, r.error_type)) END
+                  AS flat_type,
+           CASE WHEN err IS NOT NULL THEN NULL
+                WHEN present(coalesce(r.errorType, r.error_type)) IS NOT NULL
+                    THEN coalesce(r.errorCode, r.error_code)
+                ELSE present(coalesce(r.errorCode, r.error_code)) END AS flat_code
+    FROM fields
+), flat_errors AS (
+    -- their message is looked for only beside them
+    SELECT *, CASE WHEN flat_type IS NOT NULL OR flat_code IS NOT NULL
+                   THEN json_extract_string(doc, ['$.errorMessage', '$.error_message']) END
+                  AS flat_message
+    FROM flat_named
 ), normalised AS (
     SELECT *,
         -- a mapping's format reads its own field; a line without that field falls back
@@ -277,47 +320,47 @@ WITH decoded AS (
              THEN finite_ts(try_strptime(mapped_ts_text, $ts_format)::TIMESTAMPTZ)
              ELSE parse_ts(ts_text) END AS ts_value,
         -- an empty id is no id: the next candidate (the error body's requestId) is used
-        coalesce(present(mapped(doc, $m_request_id, $rx_request_id)), present(s.request_id),
+        coalesce(present(m_request_id), present(s.request_id),
                  present(r.requestId), present(r.request_id), present(r.req_id),
                  present(req.id), present(req.requestId), present(req.request_id),
                  present(err.requestId), present(err.request_id)) AS request_id,
-        coalesce(mapped(doc, $m_service, $rx_service), s.service, r.service, json_rec.service)
+        coalesce(m_service, s.service, r.service, json_rec.service)
             AS service,
-        upper(coalesce(mapped(doc, $m_method, $rx_method), s.method, r.method, req.method)) AS method,
+        upper(coalesce(m_method, s.method, r.method, req.method)) AS method,
         -- a top-level url is read only on request lines (status or method), before request.url
-        coalesce(mapped(doc, $m_path, $rx_path), s.path, r.path, req.path,
+        coalesce(m_path, s.path, r.path, req.path,
                  CASE WHEN r.method IS NOT NULL OR req.method IS NOT NULL OR status IS NOT NULL
                       THEN json_extract_string(doc, '$.url') END,
                  req.url) AS path_text,
         -- a route is text (Kong's `route` is a config object, no route)
-        coalesce(mapped(doc, $m_route, $rx_route), s.route,
+        coalesce(m_route, s.route,
                  CASE WHEN NOT starts_with(r.route, '{') THEN r.route END,
                  CASE WHEN NOT starts_with(req.route, '{') THEN req.route END) AS route_text,
         -- NaN or Infinity is no duration (and no JSON number to print later): NULL. A
         -- mapping's scale applies to its own field only.
-        coalesce(finite_or_null(try_cast(mapped(doc, $m_duration_ms, $rx_duration_ms) AS DOUBLE)
+        coalesce(finite_or_null(try_cast(m_duration_ms AS DOUBLE)
                                 * coalesce($duration_scale, 1)),
                  finite_or_null(s.duration_ms),
                  finite_or_null(try_cast(coalesce(r.durationMs, r.duration_ms, resp.duration_ms,
                                                   resp.durationMs) AS DOUBLE))) AS duration_ms,
-        coalesce(mapped(doc, $m_org_id, $rx_org_id), r.orgId, r.org_id, org.id) AS org_id,
-        coalesce(mapped(doc, $m_api_key_id, $rx_api_key_id), r.apiKeyId, r.api_key_id) AS api_key_id,
-        coalesce(mapped(doc, $m_user_agent, $rx_user_agent), s.user_agent, r.userAgent, r.user_agent,
+        coalesce(m_org_id, r.orgId, r.org_id, org.id) AS org_id,
+        coalesce(m_api_key_id, r.apiKeyId, r.api_key_id) AS api_key_id,
+        coalesce(m_user_agent, s.user_agent, r.userAgent, r.user_agent,
                  req.user_agent, req.userAgent) AS user_agent,
-        coalesce(mapped(doc, $m_client_ip, $rx_client_ip), s.client_ip, r.clientIp, r.client_ip,
+        coalesce(m_client_ip, s.client_ip, r.clientIp, r.client_ip,
                  req.client_ip, req.clientIp, req.ip) AS client_ip,
         coalesce(s.level, r.level, json_rec.level) AS level,
-        coalesce(mapped(doc, $m_message, $rx_message), s.message, r.msg, r.message,
+        coalesce(m_message, s.message, r.msg, r.message,
                  json_rec.msg, json_rec.message, rtrim(log_text(json_rec), chr(13) || chr(10)))
             AS message,
-        coalesce(mapped(doc, $m_error_type, $rx_error_type), err.type, s.error_type, flat_type)
+        coalesce(m_error_type, err.type, s.error_type, flat_type)
             AS error_type,
-        coalesce(mapped(doc, $m_error_code, $rx_error_code), err.code, s.error_code, flat_code)
+        coalesce(m_error_code, err.code, s.error_code, flat_code)
             AS error_code,
-        coalesce(mapped(doc, $m_error_message, $rx_error_message), err.message, s.error_message,
-                 flat[5], flat[6],
+        coalesce(m_error_message, err.message, s.error_message,
+                 flat_message[1], flat_message[2],
                  CASE WHEN json_type(r.error) = 'VARCHAR' THEN r.error ->> '$' END) AS error_message
-    FROM flat_named
+    FROM flat_errors
 ), classified AS (
     SELECT *,
         CASE

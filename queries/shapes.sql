@@ -43,7 +43,8 @@ CREATE OR REPLACE TEMP MACRO line_shape(body, flags) AS CASE
                                   OR contains(body, '"request"'))
         THEN 'service'
 END;
--- Every shape, for a line its block did not mark that the general rule cannot read.
+-- Every shape, in the order above, for a line the general rule cannot read (its block's
+-- marks aside: a line of no marked shape may be of one the sample missed).
 CREATE OR REPLACE TEMP MACRO any_shape() AS 511;
 
 -- The values a line's shape reads, in the order shape_fields takes them: one parse of the
@@ -138,9 +139,10 @@ CREATE OR REPLACE TEMP MACRO unknown_unit(t) AS
 
 -- Clients: the first X-Forwarded-For entry; an address without its port ("[::1]:443",
 -- "10.0.0.1:5432"); "-" and "" are no address.
--- Each macro names its argument once: a macro argument is copied wherever it is named, so
--- a nested macro that names it twice doubles the statement DuckDB has to bind for every file.
-CREATE OR REPLACE TEMP MACRO no_dash(t) AS nullif(nullif(trim(t), '-'), '');
+-- A macro argument is copied wherever the macro names it, and binding the statement (for
+-- every file) costs what the copies add up to: nested macros that name their argument twice
+-- double it at each level (nullif, itself a macro, names its first argument twice).
+CREATE OR REPLACE TEMP MACRO no_dash(t) AS CASE WHEN trim(t) NOT IN ('-', '') THEN trim(t) END;
 CREATE OR REPLACE TEMP MACRO first_forwarded(t) AS no_dash(split_part(t, ',', 1));
 CREATE OR REPLACE TEMP MACRO without_port(t) AS
     no_dash(regexp_replace(t, '^\[([^\]]*)\](?::[0-9]+)?$|^([^:]+):[0-9]+$', '\1\2'));

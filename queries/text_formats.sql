@@ -20,8 +20,8 @@ CREATE OR REPLACE TEMP MACRO utc_iso(ts) AS strftime(timezone('UTC', ts), '%Y-%m
 
 -- The first entry of an X-Forwarded-For list, when it is an address: `-`, `unknown` or an
 -- obfuscated name is no client, and the connecting host is used instead.
-CREATE OR REPLACE TEMP MACRO forwarded_client(x) AS without_port(nullif(regexp_extract(x,
-    '^\s*(\[?[0-9A-Fa-f:.]*[.:][0-9A-Fa-f:.]*\]?(?::[0-9]+)?)\s*(?:,|$)', 1), ''));
+CREATE OR REPLACE TEMP MACRO forwarded_client(x) AS without_port(regexp_extract(x,
+    '^\s*(\[?[0-9A-Fa-f:.]*[.:][0-9A-Fa-f:.]*\]?(?::[0-9]+)?)\s*(?:,|$)', 1));
 -- A request target in absolute form (a proxy request, `GET http://host/p?q HTTP/1.1`) is the
 -- path after its scheme and host, query kept, as for a full URL in a JSON log.
 CREATE OR REPLACE TEMP MACRO request_target(p) AS CASE

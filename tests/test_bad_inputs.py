@@ -110,6 +110,42 @@ def test_01_malformed_json_mid_file(store, tmp_path):
     assert event_ids(store) == ["r0", "r2"]
 
 
+def parse_record_body(store) -> str:
+    return one(
+        store,
+        "SELECT macro_definition FROM duckdb_functions() WHERE function_name = 'parse_record'",
+    )[0]
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        '{"timestamp": "2026-11-16T10:00:01Z", broken}',  # whole braces, broken inside
+        '{"timestamp": "2026-11-16T10:00:01Z"}}',  # one brace too many
+        '{"timestamp": "2026-11-16T10:00:01Z", "requ',  # cut off
+        '{"timestamp": "2026-11-16T10:00:01Z", "requestId": "r1"} \t',  # cut after blanks
+    ],
+)
+def test_01b_broken_lines_among_many_good_ones(store, tmp_path, broken):
+    # Thousands of lines around it, so the broken line shares its vector with good ones, and
+    # a good line with blanks around it (valid JSON that does not end with its brace).
+    good = [log_line(i) for i in range(5000)]
+    good[3000] = "  " + json.dumps(log_line(3000)) + " \t"
+    lines = good[:2500] + [broken] + good[2500:]
+    f = write_lines(tmp_path / "a.log", lines)
+    d = ingest(store, f)
+    if broken.endswith("\t"):
+        accounted(d, lines=5001, events=5001)
+        assert one(store, "SELECT count(*) FROM events WHERE request_id = 'r1'")[0] == 2
+    else:
+        accounted(d, lines=5001, events=5000, rejected=1)
+        assert rejects(store) == [(2501, "invalid_json")]
+    assert stored_once(store) == 5001
+    assert one(store, "SELECT count(*) FROM events WHERE request_id = 'r3000'")[0] == 1
+    # a file broken inside its braces is read again, carefully; the next is read quickly
+    assert "try" not in parse_record_body(store)
+
+
 def test_02_partial_last_line_of_a_live_file(store, tmp_path):
     fragment = json.dumps(log_line(2))[:25]
     f = write_lines(tmp_path / "a.log", [log_line(0), log_line(1), fragment], final_newline=False)

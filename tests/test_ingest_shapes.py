@@ -178,6 +178,23 @@ def test_flattened_error_fields_are_read(store, tmp_path, fields):
 
 
 @pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"errorType": "rate_limit_error", "errorMessage": "slow down"}, "slow down"),
+        ({"error_code": "too_many_requests", "error_message": "slow down"}, "slow down"),
+        ({"errorType": "rate_limit_error", "errorMessage": 42}, "42"),
+        ({"errorMessage": "a message names no error"}, None),
+        ({"error": {"type": "rate_limit_error"}, "errorMessage": "beside a body"}, None),
+        ({"error_type": "", "error_message": "an empty type names no error"}, None),
+    ],
+    ids=["camel", "snake", "number", "alone", "beside-a-body", "beside-an-empty-type"],
+)
+def test_a_flattened_error_message_is_read_beside_its_error(store, tmp_path, fields, message):
+    e = event_of(store, tmp_path, {**BASE, "statusCode": 429, **fields})
+    assert e["error_message"] == message
+
+
+@pytest.mark.parametrize(
     "status, fields, source, failed",
     [
         (404, {"errorType": "invalid_request_error", "errorCode": "not_found"}, "fields", True),

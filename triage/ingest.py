@@ -198,6 +198,11 @@ def _prepare(store: Store) -> None:
     store.run("configure_ingest")
     for name in sql.INGEST_MACROS:
         store.run(name)
+    store.run("parse_records_quickly")
+
+
+class _BrokenInside(Exception):
+    """A line that looks like a whole JSON object is broken inside (queries/ingest.sql)."""
 
 
 def ingest_one(
@@ -212,9 +217,31 @@ def ingest_one(
     except OSError as exc:
         return FileResult(name, "error", f"{name}: {exc.strerror or exc}")
     try:
+        try:
+            return _ingest_input(store, name, spooled, how, progress, only_sources)
+        except _BrokenInside:
+            # Nothing of the file was kept: it is read again, each broken line rejected.
+            store.run("parse_records_carefully")
+            try:
+                return _ingest_input(store, name, spooled, how, progress, only_sources, True)
+            finally:
+                store.run("parse_records_quickly")
+    finally:
+        _cleanup(spooled)
+
+
+def _ingest_input(
+    store: Store,
+    name: str,
+    spooled: str | None,
+    how: Reading,
+    progress: Progress | None,
+    only_sources: frozenset[int] | None,
+    careful: bool = False,
+) -> FileResult:
+    try:
         opened = open_input(name, spooled, final=how.final, finished_after=how.finished_after)
     except ReadError as exc:
-        _cleanup(spooled)
         return FileResult(name, "error", str(exc))
     try:
         result = _ingest_opened(store, opened, how, progress, only_sources)
@@ -222,12 +249,19 @@ def ingest_one(
         return result
     except (ReadError, AccountingError) as exc:
         return FileResult(name, "error", str(exc))
+    except duckdb.InvalidInputException as exc:
+        if not careful:
+            raise _BrokenInside from exc
+        return _duckdb_failed(name, exc)
     except duckdb.Error as exc:
-        quoted = mask(first_line(exc))  # it may quote a line of the log
-        return FileResult(name, "error", f"{name}: DuckDB could not ingest it ({quoted})")
+        return _duckdb_failed(name, exc)
     finally:
         opened.close()
-        _cleanup(spooled)
+
+
+def _duckdb_failed(name: str, exc: duckdb.Error) -> FileResult:
+    quoted = mask(first_line(exc))  # it may quote a line of the log
+    return FileResult(name, "error", f"{name}: DuckDB could not ingest it ({quoted})")
 
 
 def _cleanup(path: str | None) -> None:

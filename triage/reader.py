@@ -39,6 +39,7 @@ _BOM = b"\xef\xbb\xbf"
 _DELIM = "\x1e"  # record separator: never valid unescaped inside a JSON line
 # A blank line holds only these (the ingest query skips the same lines: its trim set).
 _BLANK = r"^[ \t\n\x0b\x0c\r]*$"
+_BLANK_STARTS = ["", " ", "\t", "\n", "\x0b", "\x0c", "\r"]  # a blank line's first character
 
 # A line arrives as text when its block is valid UTF-8 (Arrow checks that quickly), else as
 # raw bytes for DuckDB to decode line by line, so one bad byte touches only its own line.
@@ -290,25 +291,42 @@ class LineReader:
         if hi <= lo:
             return
         start = self.offset
-        for lines in split_lines(buf, lo, hi):
+        chunks = split_lines(buf, lo, hi)
+        # one sample for the whole block (the tokenizer cuts it into several chunks)
+        flags = pa.scalar(block_flags(pa.chunked_array(chunks)), pa.int32())
+        for lines in chunks:
             n = len(lines)
             lengths = pc.add(pc.binary_length(lines).cast(pa.int64()), 1)
             offsets = pc.add(pc.subtract(pc.cumulative_sum(lengths), lengths), self.offset)
             line_no = pa.array(range(self.lines + 1, self.lines + n + 1), pa.int64())
             self.offset += pc.sum(lengths).as_py() or 0
             self.lines += n
-            self.blank += pc.sum(pc.match_substring_regex(lines, _BLANK)).as_py() or 0
+            self.blank += blank_lines(lines)
             if lines.type == pa.string():
                 text, raw = lines, pa.nulls(n, pa.binary())
             else:
                 text, raw = pa.nulls(n, pa.string()), lines
-            shapes = pa.repeat(pa.scalar(block_flags(lines), pa.int32()), n)
+            shapes = pa.repeat(flags, n)
             yield pa.RecordBatch.from_arrays(
                 [text, raw, line_no, offsets, shapes], schema=LINE_SCHEMA
             )
         # exact even when the last line has no newline (the end of an archive)
         self.offset = start + (hi - lo)
         self.tail = (self.tail + buf[max(lo, hi - TAIL_LEN) : hi])[-TAIL_LEN:]
+
+
+def blank_lines(lines: pa.Array) -> int:
+    """How many lines are empty or whitespace only. Only lines that start with a blank are
+    searched: a regular expression over every byte of a block would cost more than that."""
+    first = (
+        pc.utf8_slice_codeunits(lines, 0, 1)
+        if lines.type == pa.string()
+        else pc.binary_slice(lines, 0, 1)
+    )
+    maybe = pc.is_in(first, value_set=pa.array(_BLANK_STARTS, lines.type))
+    if not pc.any(maybe).as_py():
+        return 0
+    return pc.sum(pc.match_substring_regex(lines.filter(maybe), _BLANK)).as_py() or 0
 
 
 def split_lines(buf: bytes, lo: int = 0, hi: int | None = None) -> list[pa.Array]:

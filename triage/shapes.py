@@ -81,7 +81,7 @@ def _doc(text: str) -> dict | None:
     return doc
 
 
-def block_flags(lines: pa.Array) -> int:
+def block_flags(lines: pa.Array | pa.ChunkedArray) -> int:
     """The shapes seen in a sample of a block's lines, as a bit mask in SHAPES order."""
     n = len(lines)
     if n == 0:

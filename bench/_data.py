@@ -46,3 +46,19 @@ def store_for(data: Path) -> Path:
             [sys.executable, "-m", "triage", "--db", str(db), "ingest", str(data)], check=True
         )
     return db
+
+
+def broken_file(lines: int, every: int = 1000) -> Path:
+    """bench_file(lines) with one line in `every` cut in half, as a writer killed mid-line
+    leaves it (made once, then reused): real logs always hold a few such lines."""
+    source = bench_file(lines)
+    path = OUT / f"bench-{lines}-broken{every}.ndjson"
+    if not path.exists():
+        tmp = path.with_name(path.name + ".tmp")
+        with source.open("rb") as src, tmp.open("wb") as out:
+            for i, line in enumerate(src, start=1):
+                if i % every == every // 2:
+                    line = line[: len(line) // 2] + b"\n"
+                out.write(line)
+        tmp.rename(path)
+    return path

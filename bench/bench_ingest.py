@@ -1,11 +1,12 @@
 """Ingest speed and memory: triage against bare DuckDB read_ndjson and grep, same data, one run.
 
-    python bench/bench_ingest.py --lines 1000000 [--rounds 3] [--gz]
+    python bench/bench_ingest.py --lines 1000000 [--rounds 3] [--gz | --broken]
 
 Each measurement runs in a fresh process (so peak RSS is that job's alone), alternating
 triage and bare read_ndjson round by round so that machine noise hits both alike. Bare is
-`CREATE TABLE t AS SELECT * FROM read_ndjson(file)`: parsing with no accounting at all (bad
-lines become NULL rows). grep -c is the floor: the time to scan the bytes once.
+`CREATE TABLE t AS SELECT * FROM read_ndjson(file)`: parsing with no accounting at all (with
+--broken, where one line in 1,000 is cut in half, `ignore_errors=true`: bad lines become NULL
+rows). grep -c is the floor: the time to scan the bytes once.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _data import bench_file  # noqa: E402
+from _data import bench_file, broken_file  # noqa: E402
 
 
 def worker(kind: str, data: str, db: str) -> None:
@@ -33,7 +34,10 @@ def worker(kind: str, data: str, db: str) -> None:
         import duckdb
 
         con = duckdb.connect(db)
-        con.execute("CREATE TABLE t AS SELECT * FROM read_ndjson($p)", {"p": data})
+        con.execute(
+            "CREATE TABLE t AS SELECT * FROM read_ndjson($p, ignore_errors = $broken)",
+            {"p": data, "broken": "broken" in Path(data).name},
+        )
         rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
         con.close()
     else:
@@ -74,12 +78,15 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--gz", action="store_true", help="benchmark a gzipped file")
+    ap.add_argument(
+        "--broken", action="store_true", help="one line in 1,000 cut in half (as real logs have)"
+    )
     ap.add_argument("--worker", nargs=3, metavar=("KIND", "DATA", "DB"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         worker(*args.worker)
         return
-    data = bench_file(args.lines, args.gz)
+    data = broken_file(args.lines) if args.broken else bench_file(args.lines, args.gz)
     size = data.stat().st_size
     print(
         f"data: {data.name}, {args.lines:,} lines, {size / 2**20:,.0f} MiB, "

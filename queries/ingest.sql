@@ -367,7 +367,9 @@ WITH decoded AS (
             WHEN n_bytes > $max_line_bytes THEN 'too_long'
             WHEN body IS NULL THEN 'invalid_utf8'
             WHEN is_text AND text_doc IS NULL THEN 'unrecognised_text'
-            WHEN NOT is_text AND (json_rec IS NULL OR NOT starts_with(ltrim(body), '{'))
+            -- (ltrim copies the line: only for the rare line that starts with a blank)
+            WHEN NOT is_text AND (json_rec IS NULL OR (NOT starts_with(body, '{')
+                                                       AND NOT starts_with(ltrim(body), '{')))
                 THEN json_reject_reason(body)
             -- a wrapper whose record is cut short or not an object hides a lost request
             WHEN wrapped IS NOT NULL AND inner_doc IS NULL THEN json_reject_reason(wrapped)

@@ -46,7 +46,9 @@ MAX_LINE_BYTES = 1 << 20  # longer lines are rejected as too_long (their neighbo
 # The version of the rules the ingest query reads lines with: bump it when queries/ingest.sql
 # reads lines differently. Each source remembers the version its rows were read with; sources
 # read with an older one are listed by `triage info` and re-read by `triage ingest --reread`.
-PARSING_RULES = 3  # 3: a flattened error message only beside its type or code
+# 3: a flattened error message is read only beside its type or code; a line the general rule
+# cannot read tries every shape in order, its block's marks aside.
+PARSING_RULES = 3
 # A plain file unchanged this long is finished: its last line is taken even without a newline
 # (exports often end that way). A live file gets its newline long before.
 FINISHED_AFTER_SECONDS = 300.0

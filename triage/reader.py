@@ -291,7 +291,7 @@ class LineReader:
         if hi <= lo:
             return
         start = self.offset
-        chunks = split_lines(buf, lo, hi)
+        chunks = split_lines(buf, lo, hi)  # at least one: hi > lo
         # one sample for the whole block (the tokenizer cuts it into several chunks)
         flags = pa.scalar(block_flags(pa.chunked_array(chunks)), pa.int32())
         for lines in chunks:

@@ -123,7 +123,7 @@ def parse_record_body(store) -> str:
         '{"timestamp": "2026-11-16T10:00:01Z", broken}',  # whole braces, broken inside
         '{"timestamp": "2026-11-16T10:00:01Z"}}',  # one brace too many
         '{"timestamp": "2026-11-16T10:00:01Z", "requ',  # cut off
-        '{"timestamp": "2026-11-16T10:00:01Z", "requestId": "r1"} \t',  # cut after blanks
+        '{"timestamp": "2026-11-16T10:00:01Z", "requestId": "r1"} \t',  # whole, blanks after
     ],
 )
 def test_01b_broken_lines_among_many_good_ones(store, tmp_path, broken):

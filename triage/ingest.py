@@ -204,7 +204,8 @@ def _prepare(store: Store) -> None:
 
 
 class _BrokenInside(Exception):
-    """A line that looks like a whole JSON object is broken inside (queries/ingest.sql)."""
+    """The quick reading failed on a line's input: most likely a line that looks like a whole
+    JSON object is broken inside (queries/ingest.sql). A careful reading tells which."""
 
 
 def ingest_one(

@@ -449,6 +449,13 @@ def test_line_kind_follows_its_fields(store, tmp_path, fields, kind):
             "/v1/oncall/schedules/{id}/layers/{id}",
         ),
         ("https://api.example.com/v1/incidents/inc_01jq5x?x=1#top", "/v1/incidents/{id}"),
+        # ids in a row, each one whole segment; empty segments and a final '/' kept
+        ("/v1/x/1/22/333/4444/55555", "/v1/x/{id}/{id}/{id}/{id}/{id}"),
+        ("/v1/a//42//b/", "/v1/a//{id}//b/"),
+        ("/v1/caf\u00e9/7/\u00fc", "/v1/caf\u00e9/{id}/\u00fc"),
+        ("/v1/files/123.json", "/v1/files/123.json"),
+        ("/v1/x/12ab", "/v1/x/12ab"),
+        ("123/x", "123/x"),  # no '/' before it: no id segment
     ],
 )
 def test_route_replaces_ids_and_drops_the_query_string(store, tmp_path, path, route):

@@ -39,7 +39,8 @@ _BOM = b"\xef\xbb\xbf"
 _DELIM = "\x1e"  # record separator: never valid unescaped inside a JSON line
 # A blank line holds only these (the ingest query skips the same lines: its trim set).
 _BLANK = r"^[ \t\n\x0b\x0c\r]*$"
-_BLANK_STARTS = ["", " ", "\t", "\n", "\x0b", "\x0c", "\r"]  # a blank line's first character
+# A blank line's first byte (none, for an empty line).
+_BLANK_STARTS = pa.array([b"", b" ", b"\t", b"\n", b"\x0b", b"\x0c", b"\r"])
 
 # A line arrives as text when its block is valid UTF-8 (Arrow checks that quickly), else as
 # raw bytes for DuckDB to decode line by line, so one bad byte touches only its own line.
@@ -318,12 +319,10 @@ class LineReader:
 def blank_lines(lines: pa.Array) -> int:
     """How many lines are empty or whitespace only. Only lines that start with a blank are
     searched: a regular expression over every byte of a block would cost more than that."""
-    first = (
-        pc.utf8_slice_codeunits(lines, 0, 1)
-        if lines.type == pa.string()
-        else pc.binary_slice(lines, 0, 1)
-    )
-    maybe = pc.is_in(first, value_set=pa.array(_BLANK_STARTS, lines.type))
+    # the first byte, not the first character: text is viewed as bytes (no copy) rather than
+    # decoded line by line to cut one character (0.025 s against 0.04 s per 1M lines)
+    as_bytes = lines.view(pa.binary()) if lines.type == pa.string() else lines
+    maybe = pc.is_in(pc.binary_slice(as_bytes, 0, 1), value_set=_BLANK_STARTS)
     if not pc.any(maybe).as_py():
         return 0
     return pc.sum(pc.match_substring_regex(lines.filter(maybe), _BLANK)).as_py() or 0

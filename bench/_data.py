@@ -48,11 +48,11 @@ def store_for(data: Path) -> Path:
     return db
 
 
-def broken_file(lines: int, every: int = 1000) -> Path:
-    """bench_file(lines) with one line in `every` cut in half, as a writer killed mid-line
-    leaves it (made once, then reused): real logs always hold a few such lines."""
-    source = bench_file(lines)
-    path = OUT / f"bench-{lines}-broken{every}.ndjson"
+def broken_file(lines: int, every: int = 1000, days: int | None = None) -> Path:
+    """bench_file(lines, days=days) with one line in `every` cut in half, as a writer killed
+    mid-line leaves it (made once, then reused): real logs always hold a few such lines."""
+    source = bench_file(lines, days=days)
+    path = source.with_name(source.name.replace(".ndjson", f"-broken{every}.ndjson"))
     if not path.exists():
         tmp = path.with_name(path.name + ".tmp")
         with source.open("rb") as src, tmp.open("wb") as out:

@@ -54,8 +54,10 @@ def write_bench(
     templates = bench_templates(traffic, cal)
     mask = len(templates) - 1
     failing = [t for t in templates if '"error":null' not in t[0]]
-    # 0-31 ms apart by default; with days, a multiple of that averaging the even spread
-    scale = 1 if days is None else days * MS_DAY / n_lines / 16  # ends a little early
+    # 0-31 ms apart by default (15.5 on average); with days, a multiple of that that ends
+    # the spread near 22:00 on the last day: after its burst, before the next day
+    span = None if days is None else (days - 1) * MS_DAY + 22 * MS_HOUR
+    scale = 1 if span is None else span / n_lines / 15.5
     burst_start = cal.start_ms + ((days or 1) - 1) * MS_DAY + 10 * MS_HOUR
     burst = (burst_start, burst_start + 20 * MS_MINUTE) if days else (-1, -1)
     path = Path(path)

@@ -7,17 +7,14 @@
 -- group whose every failure has no error information (error_source 'none': an access log
 -- of a proxy or web server); it is NULL for every other group. Day and hour buckets are
 -- local times of the zone whose UTC offsets are $offset_starts / $utc_offsets (see
--- local_time).
-WITH scope AS (
-    SELECT * FROM events
-    WHERE kind = 'request'
-      AND ($since IS NULL OR ts >= $since) AND ($until IS NULL OR ts < $until)
+-- local_time). The failures are read from failed_requests, their narrow copy; only the
+-- route's request count reads the whole store.
+WITH failures AS (
+    SELECT f.*, s.path || ':' || f.line_no AS place
+    FROM failed_requests f JOIN sources s USING (source_id)
+    WHERE ($since IS NULL OR ts >= $since) AND ($until IS NULL OR ts < $until)
       AND ($org IS NULL OR org_id = $org)
       AND ($route IS NULL OR route = $route)
-), failures AS (
-    SELECT f.*, s.path || ':' || f.line_no AS place
-    FROM scope f JOIN sources s USING (source_id)
-    WHERE failed
       AND ($status_min IS NULL OR status BETWEEN $status_min AND $status_max)
       AND ($type IS NULL OR error_type = $type)
       AND ($code IS NULL OR error_code = $code)
@@ -39,7 +36,13 @@ WITH scope AS (
         ts, request_id, org_id, status AS failure_status, error_source, place
     FROM failures
 ), route_requests AS (
-    SELECT route, count(*) AS requests FROM scope WHERE $by_route GROUP BY route
+    SELECT route, count(*) AS requests
+    FROM events
+    WHERE $by_route AND kind = 'request'
+      AND ($since IS NULL OR ts >= $since) AND ($until IS NULL OR ts < $until)
+      AND ($org IS NULL OR org_id = $org)
+      AND ($route IS NULL OR route = $route)
+    GROUP BY route
 )
 SELECT
     k.type, k.code, k.status, k.route, k.method, k.org, k.key, k.service, k.day, k.hour,
@@ -49,8 +52,10 @@ SELECT
     count(DISTINCT k.org_id) AS orgs,
     min(k.ts) AS first_seen,
     max(k.ts) AS last_seen,
-    list({'request_id': k.request_id, 'place': k.place} ORDER BY k.ts DESC)[1:$examples]
-        AS examples,
+    -- (the newest $examples: a top-n aggregate, not a sorted list of every failure; its n
+    -- must be at least 1)
+    max_by({'request_id': k.request_id, 'place': k.place}, k.ts,
+           greatest($examples, 1))[1:$examples] AS examples,
     CASE WHEN bool_and(k.error_source = 'none') THEN histogram(k.failure_status) END
         AS bare_statuses
 FROM keyed k

@@ -508,6 +508,19 @@ WHERE source_id = $source_id;
 -- the rows that replace them).
 DELETE FROM records WHERE source_id = $source_id;
 
+-- name: forget_source_failures
+-- Delete a source's copies in failed_requests, with its rows (forget_source_rows).
+DELETE FROM failed_requests WHERE source_id = $source_id;
+
+-- name: copy_failed_requests
+-- Copy the failed requests among the rows just written for a source (its lines after
+-- $after_line) into failed_requests, in the same transaction (schema.sql, migrate_to_v5).
+INSERT INTO failed_requests BY NAME
+SELECT source_id, line_no, ts, request_id, status, route, method, org_id, api_key_id, service,
+       error_type, error_code, error_source, error_status, error_request_id, shape
+FROM records
+WHERE source_id = $source_id AND line_no > $after_line AND kind = 'request' AND failed;
+
 -- name: configure_ingest
 -- Ingest writes rows in any order: each row carries its own line number and byte offset.
 -- DuckDB's memory is capped so that a file of any size ingests in bounded memory (a file's

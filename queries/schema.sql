@@ -181,3 +181,33 @@ CREATE OR REPLACE VIEW rejects AS
            r.reject_reason AS reason, r.reject_detail AS detail, r.repaired, r.raw
     FROM records r JOIN sources s USING (source_id)
     WHERE r.kind = 'reject';
+
+-- name: migrate_to_v5
+-- Version 5 keeps the failed requests apart, in `failed_requests`: a narrow copy of each
+-- request row that failed (`failed`), written in the same transaction as the rows it copies
+-- (triage/ingest.py), so that grouping failures reads a twentieth of the store's rows and
+-- half of its columns: what `errors`, the report and the contract check read of a failure.
+-- Existing failures are copied here.
+CREATE TABLE IF NOT EXISTS failed_requests (
+    source_id BIGINT NOT NULL,
+    line_no BIGINT NOT NULL,
+    ts TIMESTAMPTZ,
+    request_id VARCHAR,
+    status SMALLINT,
+    route VARCHAR,
+    method VARCHAR,
+    org_id VARCHAR,
+    api_key_id VARCHAR,
+    service VARCHAR,
+    error_type VARCHAR,
+    error_code VARCHAR,
+    error_source VARCHAR,
+    error_status VARCHAR,
+    error_request_id VARCHAR,
+    shape VARCHAR
+);
+INSERT INTO failed_requests BY NAME
+SELECT source_id, line_no, ts, request_id, status, route, method, org_id, api_key_id, service,
+       error_type, error_code, error_source, error_status, error_request_id, shape
+FROM records
+WHERE kind = 'request' AND failed;

@@ -90,6 +90,26 @@ def dict_rows(store, sql: str, params=None) -> list[dict]:
     return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
 
+FAILED_REQUEST_COLUMNS = (
+    "source_id, line_no, ts, request_id, status, route, method, org_id, api_key_id, service, "
+    "error_type, error_code, error_source, error_status, error_request_id, shape"
+)
+
+
+def failed_requests_drift(con) -> tuple[int, list[tuple]]:
+    """failed_requests against a recount of the failed requests in records: how many it
+    should hold, and every row that one side has more often than the other (none when the
+    copy is exact)."""
+    recount = f"SELECT {FAILED_REQUEST_COLUMNS} FROM records WHERE kind = 'request' AND failed"
+    copy = f"SELECT {FAILED_REQUEST_COLUMNS} FROM failed_requests"
+    (expected,) = con.execute(f"SELECT count(*) FROM ({recount})").fetchone()
+    drift = con.execute(
+        f"(SELECT 'missing', * FROM ({recount} EXCEPT ALL {copy})) "
+        f"UNION ALL (SELECT 'extra', * FROM ({copy} EXCEPT ALL {recount}))"
+    ).fetchall()
+    return expected, drift
+
+
 @pytest.fixture
 def db_path(tmp_path) -> Path:
     return tmp_path / "store" / "triage.duckdb"

@@ -117,6 +117,17 @@ def test_the_planted_log_is_what_the_filters_see(planted_db):
     assert counts(rows, "type", "code") == expected(failures(), "type", "code")
 
 
+@pytest.mark.parametrize("n", [0, 1, 2])
+def test_examples_are_the_newest_n_of_each_group(planted_db, n):
+    rows = errors(planted_db, "--examples", str(n))
+    by_group: dict[tuple, list[dict]] = {}
+    for f in failures():
+        by_group.setdefault((f["type"], f["code"]), []).append(f)
+    for r in rows:
+        newest = sorted(by_group[(r["type"], r["code"])], key=lambda f: f["ts"], reverse=True)
+        assert r["examples"] == [f["rid"] for f in newest[:n]]
+
+
 def test_org_filter(planted_db):
     rows = errors(planted_db, "--org", "org_a")
     assert counts(rows, "type", "code") == {

@@ -2,7 +2,8 @@
 partial lines, lines left without a newline (as exports end), rename rotation, copytruncate,
 gzip, delete, recreate, ingest, `ingest --final` and SIGKILLed ingests run against a real log
 directory and a real DuckDB store; after every ingest the store must hold every complete line
-written so far, each exactly once, and nothing rejected.
+written so far, each exactly once, and nothing rejected; and the failed requests it keeps
+apart (failed_requests) must be exactly those among its rows.
 
 The model is the multiset of complete lines written (each with a unique request id and a valid
 timestamp). Rules are constrained so that "written" equals "must be stored":
@@ -48,6 +49,7 @@ from hypothesis import seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
+from tests.conftest import failed_requests_drift
 from triage.ingest import ingest_paths
 from triage.store import open_store
 
@@ -64,13 +66,18 @@ payloads = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789 -_", min_size=
 
 
 def line_bytes(i: int, payload: str) -> bytes:
-    return json.dumps(
-        {
-            "timestamp": f"2026-11-16T{(i // 3600) % 24:02d}:{(i // 60) % 60:02d}:{i % 60:02d}Z",
-            "requestId": f"r{i}",
-            "msg": f"line {i} {payload}",
-        }
-    ).encode()
+    line = {
+        "timestamp": f"2026-11-16T{(i // 3600) % 24:02d}:{(i // 60) % 60:02d}:{i % 60:02d}Z",
+        "requestId": f"r{i}",
+        "msg": f"line {i} {payload}",
+    }
+    # one line in three a failed request and one a request that succeeded, so that the
+    # failures copied apart (failed_requests) are checked against the rows after every ingest
+    if i % 3 < 2:
+        line.update(method="GET", path=f"/v1/things/{i}", statusCode=503 if i % 3 == 0 else 200)
+    if i % 3 == 0:
+        line["error"] = {"statusCode": 503, "type": "api_error", "code": "unavailable"}
+    return json.dumps(line).encode()
 
 
 @dataclass
@@ -79,14 +86,16 @@ class LogFile:
     dirty: bool = False  # changed since the last successful ingest
 
 
-def stored(db: Path) -> tuple[Counter, int, int, int]:
+def stored(db: Path) -> tuple[Counter, int, int, int, list]:
     with open_store(db) as s:
         ids = Counter(r for (r,) in s.con.execute("SELECT request_id FROM events").fetchall())
         total, distinct = s.con.execute(
             "SELECT count(request_id), count(DISTINCT request_id) FROM events"
         ).fetchone()
         (rejects,) = s.con.execute("SELECT count(*) FROM rejects").fetchone()
-    return ids, total, distinct, rejects
+        failures, drift = failed_requests_drift(s.con)
+    assert failures == sum(1 for rid in ids if int(rid[1:]) % 3 == 0)
+    return ids, total, distinct, rejects, drift
 
 
 class IngestModel(RuleBasedStateMachine):
@@ -295,9 +304,10 @@ class IngestModel(RuleBasedStateMachine):
         self.ingests += 1
         assert summary["files_failed"] == 0, summary["errors"]
         assert summary["rejected"] == 0, summary
-        ids, total, distinct, rejects = stored(self.db)
+        ids, total, distinct, rejects, drift = stored(self.db)
         assert total == distinct, "a line was stored twice"
         assert rejects == 0
+        assert not drift, f"failed_requests differs from the failed rows: {drift[:5]}"
         missing = self.written - ids
         extra = ids - self.written
         assert not missing and not extra, (

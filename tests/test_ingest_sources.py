@@ -12,7 +12,17 @@ import pytest
 
 import triage.ingest
 import triage.reader
-from tests.conftest import all_rows, append_lines, ingest, log_line, one, run_triage, write_lines
+from tests.conftest import (
+    all_rows,
+    append_lines,
+    failed_requests_drift,
+    ingest,
+    log_line,
+    one,
+    request_line,
+    run_triage,
+    write_lines,
+)
 from tests.test_store_schema import make_old_store
 from triage import sql
 from triage.ingest import PARSING_RULES, ingest_paths
@@ -291,3 +301,13 @@ def test_library_reread_of_a_path(store, rid_log):
     summary = ingest_paths(store, [str(rid_log)], reread=True).as_dict()
     assert summary["per_file"][0]["detail"] == "re-read from its first line"
     assert len(rows_by_line(store)) == 4
+
+
+def test_a_reread_replaces_the_failed_requests_it_copied_apart(store, tmp_path):
+    lines = [request_line(i, statusCode=500 if i % 2 else 200) for i in range(6)]
+    log = write_lines(tmp_path / "app.log", lines)
+    ingest(store, log)
+    ingest_paths(store, [str(log)], reread=True)
+    expected, drift = failed_requests_drift(store.con)
+    assert (expected, drift) == (3, [])
+    assert one(store, "SELECT count(*) FROM failed_requests") == (3,)

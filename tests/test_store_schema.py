@@ -7,7 +7,7 @@ import json
 import duckdb
 import pytest
 
-from tests.conftest import assert_one_error_line, run_triage, write_lines
+from tests.conftest import assert_one_error_line, failed_requests_drift, run_triage, write_lines
 from triage import sql
 from triage.ingest import ingest_paths
 from triage.store import SCHEMA_VERSION, open_store
@@ -18,6 +18,7 @@ ADDED = {
     3: [("records", c) for c in ("reject_detail", "error_source", "failed", "repaired")],
     4: [("sources", "mapping"), ("sources", "rules_version")]
     + [("records", "shape"), ("records", "duration_raw")],
+    5: [("failed_requests", None)],  # a table
 }
 
 
@@ -29,7 +30,10 @@ def make_old_store(path, log, version: int):
     con.execute("DROP VIEW events; DROP VIEW rejects")
     for v in range(version + 1, SCHEMA_VERSION + 1):
         for table, column in ADDED[v]:
-            con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+            if column is None:
+                con.execute(f"DROP TABLE {table}")
+            else:
+                con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(version)])
     con.execute(sql.get("create_schema_v1").sql)  # the views as they were
     con.close()
@@ -67,6 +71,31 @@ def test_a_v2_store_gets_failures_defined_from_what_it_holds(tmp_path):
         ("c", True, "none", False),
         ("d", False, "none", False),
     ]
+
+
+@pytest.mark.parametrize("version", [2, 4])
+def test_an_older_store_gets_its_failed_requests_copied_apart(tmp_path, version):
+    log = write_lines(
+        tmp_path / "a.log",
+        [
+            {"timestamp": "2026-11-16T10:00:00Z", "requestId": "a", "method": "GET",
+             "path": "/v1/x", "statusCode": 200},
+            {"timestamp": "2026-11-16T10:00:01Z", "requestId": "b", "method": "GET",
+             "path": "/v1/x", "statusCode": 404, "errorType": "invalid_request_error",
+             "errorCode": "not_found"},
+            {"timestamp": "2026-11-16T10:00:02Z", "requestId": "c", "method": "GET",
+             "path": "/v1/x", "statusCode": 503},
+            # a failed trace line is no failed request
+            {"timestamp": "2026-11-16T10:00:03Z", "requestId": "c", "level": "error",
+             "error": {"type": "api_error", "code": "unavailable"}},
+        ],
+    )  # fmt: skip
+    db = tmp_path / "old.duckdb"
+    make_old_store(db, log, version)
+    with open_store(db) as store:
+        expected, drift = failed_requests_drift(store.con)
+        copied = store.con.execute("SELECT request_id FROM failed_requests ORDER BY 1").fetchall()
+    assert (expected, drift, copied) == (2, [], [("b",), ("c",)])
 
 
 def test_a_v1_store_is_migrated_and_its_requests_can_be_looked_up(tmp_path):

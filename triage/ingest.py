@@ -333,6 +333,7 @@ def _commit_new_lines(
             source_id = start.source_id
             if start.reread:
                 store.run("forget_source_rows", {"source_id": source_id})
+                store.run("forget_source_failures", {"source_id": source_id})
         else:
             row = {**_source_row(opened, head, reader, 0), **source}
             source_id = store.one("insert_source", row)[0]
@@ -350,9 +351,8 @@ def _commit_new_lines(
             result.detail = "already ingested" if start.continues else "no complete line yet"
             return result
         rows = 0
-        for kind, reason, n, repaired in store.run(
-            "ingest_counts", {"source_id": source_id, "after_line": reader.lines - result.lines}
-        ).fetchall():
+        new_rows = {"source_id": source_id, "after_line": reader.lines - result.lines}
+        for kind, reason, n, repaired in store.run("ingest_counts", new_rows).fetchall():
             rows += n
             if kind == "reject":
                 result.rejected[reason] += n
@@ -370,6 +370,7 @@ def _commit_new_lines(
                 f"{result.blank:,} blank lines made; nothing was stored from it "
                 "(a bug in triage: please report it)"
             )
+        store.run("copy_failed_requests", new_rows)
         row = _source_row(opened, head, reader, start.blank + result.blank)
         store.run("update_source", {**row, **source, "source_id": source_id})
         con.commit()

@@ -22,7 +22,7 @@ from triage.exceptions import StoreBusy, StoreError, first_line
 from triage.mapping import mapping_columns
 from triage.redact import mask
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 REJECTS_SHOWN = 10
 
 # Each step takes a store from version N-1 to N. Version 1 is the first schema.
@@ -31,6 +31,7 @@ MIGRATIONS = {
     2: "migrate_to_v2",
     3: "migrate_to_v3",
     4: "migrate_to_v4",
+    5: "migrate_to_v5",
 }
 
 

@@ -512,6 +512,41 @@ DELETE FROM records WHERE source_id = $source_id;
 -- Delete a source's copies in failed_requests, with its rows (forget_source_rows).
 DELETE FROM failed_requests WHERE source_id = $source_id;
 
+-- name: forget_source_index
+-- Delete a source's entries in the request-id index, with its rows (forget_source_rows).
+DELETE FROM request_index WHERE source_id = $source_id;
+
+-- name: forget_source_index_tail
+-- The same in the index's unsorted tail.
+DELETE FROM request_index_tail WHERE source_id = $source_id;
+
+-- name: index_new_rows
+-- Index the request ids of the rows just written for a source (its lines after $after_line)
+-- as one run sorted by hash, in the same transaction (schema.sql, migrate_to_v6): a big
+-- file's run fills row groups of its own, whose hash ranges are narrow.
+INSERT INTO request_index
+SELECT rid_hash, source_id, line_no
+FROM records
+WHERE source_id = $source_id AND line_no > $after_line AND request_id IS NOT NULL
+ORDER BY rid_hash;
+
+-- name: index_new_rows_in_tail
+-- index_new_rows for a few rows: a small run would share a row group with others and widen
+-- its hash range, so small runs gather in the tail until it is merged as one run.
+INSERT INTO request_index_tail
+SELECT rid_hash, source_id, line_no
+FROM records
+WHERE source_id = $source_id AND line_no > $after_line AND request_id IS NOT NULL;
+
+-- name: request_index_tail_rows
+-- How many entries wait in the index's tail.
+SELECT count(*) FROM request_index_tail;
+
+-- name: merge_request_index_tail
+-- Move the tail into the index as one run sorted by hash.
+INSERT INTO request_index SELECT * FROM request_index_tail ORDER BY rid_hash;
+DELETE FROM request_index_tail;
+
 -- name: copy_failed_requests
 -- Copy the failed requests among the rows just written for a source (its lines after
 -- $after_line) into failed_requests, in the same transaction (schema.sql, migrate_to_v5).

@@ -1,17 +1,36 @@
 -- name: lookup_records
 -- Every stored line carrying one of the request ids $ids (events and rejected lines), with
 -- where it came from, in time order. The caller passes each id as quoted and in lower case
--- (UUIDs are not case-sensitive; a customer may quote one in capitals). The small rid_hash
--- column is compared first: a point lookup reads 4 bytes a row, not a 36-character id;
--- $use_hash is false when the store's hashes come from another DuckDB (see rid_hash_probe).
+-- (UUIDs are not case-sensitive; a customer may quote one in capitals). The request-id
+-- index names the lines first (schema.sql, migrate_to_v6): its runs are sorted by the id's
+-- 32-bit hash, so DuckDB reads the few row groups whose hash range holds it, and then only
+-- the rows the index names, whatever the store's size. Valid only while this DuckDB's hash()
+-- wrote the hashes (see rid_hash_probe); otherwise lookup_records_by_text.
+WITH wanted AS (
+    SELECT list_transform($ids, lambda i: (hash(i) >> 32)::UINTEGER) AS hashes
+), hits AS (
+    SELECT source_id, line_no FROM request_index, wanted WHERE list_contains(hashes, rid_hash)
+    UNION ALL
+    SELECT source_id, line_no FROM request_index_tail, wanted
+    WHERE list_contains(hashes, rid_hash)
+)
+SELECT r.request_id, r.kind, r.reject_reason, r.ts, r.service, r.method, r.path, r.route,
+       r.status, r.duration_ms, r.org_id, r.api_key_id, r.user_agent, r.client_ip, r.level,
+       r.message, r.failed, r.has_error_body, r.error_source, r.error_type, r.error_code, r.error_message,
+       r.error_status, r.error_request_id, s.path AS source_path, r.line_no, r.byte_offset
+FROM records r JOIN hits h USING (source_id, line_no) JOIN sources s USING (source_id)
+WHERE list_contains($ids, r.request_id)
+ORDER BY r.request_id, r.ts NULLS LAST, r.source_id, r.line_no;
+
+-- name: lookup_records_by_text
+-- lookup_records for a store whose hashes another DuckDB's hash() wrote: every id compared
+-- as text (a scan of the store, until a writer hashes the ids again).
 SELECT r.request_id, r.kind, r.reject_reason, r.ts, r.service, r.method, r.path, r.route,
        r.status, r.duration_ms, r.org_id, r.api_key_id, r.user_agent, r.client_ip, r.level,
        r.message, r.failed, r.has_error_body, r.error_source, r.error_type, r.error_code, r.error_message,
        r.error_status, r.error_request_id, s.path AS source_path, r.line_no, r.byte_offset
 FROM records r JOIN sources s USING (source_id)
-WHERE (NOT $use_hash
-       OR list_contains(list_transform($ids, lambda i: (hash(i) >> 32)::UINTEGER), r.rid_hash))
-  AND list_contains($ids, r.request_id)
+WHERE list_contains($ids, r.request_id)
 ORDER BY r.request_id, r.ts NULLS LAST, r.source_id, r.line_no;
 
 -- name: lookup_prefix

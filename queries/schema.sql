@@ -130,6 +130,13 @@ SELECT value FROM meta WHERE key = 'rid_hash_probe';
 -- Write every rid_hash again with this DuckDB's hash(), as ingest writes it.
 UPDATE records SET rid_hash = (hash(request_id) >> 32)::UINTEGER;
 
+-- name: reindex_request_ids
+-- Build the request-id index again, as one sorted run (after rehash_request_ids).
+DELETE FROM request_index;
+DELETE FROM request_index_tail;
+INSERT INTO request_index
+SELECT rid_hash, source_id, line_no FROM records WHERE request_id IS NOT NULL ORDER BY rid_hash;
+
 -- name: set_rid_hash_probe
 -- Record the probe of the hash() that wrote the store's rid_hash values.
 INSERT OR REPLACE INTO meta VALUES ('rid_hash_probe', $probe);
@@ -211,3 +218,26 @@ SELECT source_id, line_no, ts, request_id, status, route, method, org_id, api_ke
        error_type, error_code, error_source, error_status, error_request_id, shape
 FROM records
 WHERE kind = 'request' AND failed;
+
+-- name: migrate_to_v6
+-- Version 6 adds the request-id index: (rid_hash, source_id, line_no) of every row with a
+-- request id, in runs sorted by hash, so that a lookup reads the few row groups whose hash
+-- range holds the id (DuckDB's zone maps skip the rest) and then exactly the rows it names,
+-- however big the store. Each ingest adds its rows as a run, in the same transaction; runs
+-- of fewer than triage.ingest.INDEX_RUN_ROWS rows wait in request_index_tail (read whole by a
+-- lookup) until they add up to one, then move over sorted. Existing rows are indexed here.
+CREATE TABLE IF NOT EXISTS request_index (
+    rid_hash UINTEGER NOT NULL,
+    source_id BIGINT NOT NULL,
+    line_no BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS request_index_tail (
+    rid_hash UINTEGER NOT NULL,
+    source_id BIGINT NOT NULL,
+    line_no BIGINT NOT NULL
+);
+-- (a row written without its hash, by hand or by a tool, gets it first)
+UPDATE records SET rid_hash = (hash(request_id) >> 32)::UINTEGER
+WHERE rid_hash IS NULL AND request_id IS NOT NULL;
+INSERT INTO request_index
+SELECT rid_hash, source_id, line_no FROM records WHERE request_id IS NOT NULL ORDER BY rid_hash;

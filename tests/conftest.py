@@ -110,6 +110,20 @@ def failed_requests_drift(con) -> tuple[int, list[tuple]]:
     return expected, drift
 
 
+def request_index_drift(con) -> tuple[int, list[tuple]]:
+    """The request-id index (its sorted runs and its tail) against a recount of the rows that
+    have a request id: how many entries it should hold, and every entry one side has more
+    often than the other (none when the index is exact)."""
+    recount = "SELECT rid_hash, source_id, line_no FROM records WHERE request_id IS NOT NULL"
+    index = "SELECT * FROM (SELECT * FROM request_index UNION ALL SELECT * FROM request_index_tail)"
+    (expected,) = con.execute(f"SELECT count(*) FROM ({recount})").fetchone()
+    drift = con.execute(
+        f"(SELECT 'missing', * FROM ({recount} EXCEPT ALL {index})) "
+        f"UNION ALL (SELECT 'extra', * FROM ({index} EXCEPT ALL {recount}))"
+    ).fetchall()
+    return expected, drift
+
+
 @pytest.fixture
 def db_path(tmp_path) -> Path:
     return tmp_path / "store" / "triage.duckdb"

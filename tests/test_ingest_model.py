@@ -2,8 +2,9 @@
 partial lines, lines left without a newline (as exports end), rename rotation, copytruncate,
 gzip, delete, recreate, ingest, `ingest --final` and SIGKILLed ingests run against a real log
 directory and a real DuckDB store; after every ingest the store must hold every complete line
-written so far, each exactly once, and nothing rejected; and the failed requests it keeps
-apart (failed_requests) must be exactly those among its rows.
+written so far, each exactly once, and nothing rejected; and what it keeps beside its rows,
+the failed requests (failed_requests) and the request-id index, must be exactly theirs. The
+index takes runs of at least 5 rows here (not a million), so that its tail is merged often.
 
 The model is the multiset of complete lines written (each with a unique request id and a valid
 timestamp). Rules are constrained so that "written" equals "must be stored":
@@ -49,7 +50,8 @@ from hypothesis import seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
-from tests.conftest import failed_requests_drift
+import triage.ingest
+from tests.conftest import failed_requests_drift, request_index_drift
 from triage.ingest import ingest_paths
 from triage.store import open_store
 
@@ -94,8 +96,10 @@ def stored(db: Path) -> tuple[Counter, int, int, int, list]:
         ).fetchone()
         (rejects,) = s.con.execute("SELECT count(*) FROM rejects").fetchone()
         failures, drift = failed_requests_drift(s.con)
+        indexed, index_drift = request_index_drift(s.con)
     assert failures == sum(1 for rid in ids if int(rid[1:]) % 3 == 0)
-    return ids, total, distinct, rejects, drift
+    assert indexed == total
+    return ids, total, distinct, rejects, drift + index_drift
 
 
 class IngestModel(RuleBasedStateMachine):
@@ -307,7 +311,7 @@ class IngestModel(RuleBasedStateMachine):
         ids, total, distinct, rejects, drift = stored(self.db)
         assert total == distinct, "a line was stored twice"
         assert rejects == 0
-        assert not drift, f"failed_requests differs from the failed rows: {drift[:5]}"
+        assert not drift, f"failed_requests or the index differs from the rows: {drift[:5]}"
         missing = self.written - ids
         extra = ids - self.written
         assert not missing and not extra, (
@@ -357,6 +361,7 @@ def run_model(machine: type[RuleBasedStateMachine], run_seed: int) -> None:
 def test_ingest_model(monkeypatch):
     # only --final finishes a file here: none is left unchanged for minutes, however slow
     monkeypatch.setenv("TRIAGE_FINISHED_AFTER", "1e9")
+    monkeypatch.setattr(triage.ingest, "INDEX_RUN_ROWS", 5)
     run_model(IngestModel, model_seed())
 
 

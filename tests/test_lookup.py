@@ -6,8 +6,19 @@ import json
 
 import pytest
 
-from tests.conftest import assert_one_error_line, run_triage, write_lines
-from triage.lookup import ids_in_text
+import triage.ingest
+from tests.conftest import (
+    append_lines,
+    assert_one_error_line,
+    one,
+    request_index_drift,
+    request_line,
+    run_triage,
+    write_lines,
+)
+from triage.ingest import ingest_paths
+from triage.lookup import ids_in_text, lookup_ids
+from triage.store import open_store
 
 
 @pytest.fixture(scope="module")
@@ -245,3 +256,32 @@ def test_an_ambiguous_prefix_is_not_called_malformed(prefix_db):
     [answer] = json.loads(result.stdout)
     assert answer["not_found"]["ambiguous_prefix"] is True
     assert answer["not_found"]["malformed"] is None
+
+
+def test_the_request_index_keeps_big_runs_sorted_and_merges_small_ones(tmp_path, monkeypatch):
+    """Runs of INDEX_RUN_ROWS rows or more go to the index sorted; smaller ones wait in its
+    tail until they add up to one. Every id is found at every step, and the index stays exact."""
+    monkeypatch.setattr(triage.ingest, "INDEX_RUN_ROWS", 4)
+    db = tmp_path / "s.duckdb"
+    log = tmp_path / "app.log"
+    sizes: dict[str, list[int]] = {"request_index": [], "request_index_tail": []}
+    written = 0
+    for n in (6, 2, 1, 3, 5):  # a run; the tail; the tail; merged (6 >= 4); a run
+        lines = [request_line(i, statusCode=500) for i in range(written, written + n)]
+        if written:
+            append_lines(log, lines)
+        else:
+            write_lines(log, lines)
+        written += n
+        with open_store(db) as store:
+            ingest_paths(store, [str(log)])
+            assert request_index_drift(store.con) == (written, [])
+            for table in sizes:
+                sizes[table].append(one(store, f"SELECT count(*) FROM {table}")[0])
+            found = lookup_ids(store, [f"r{i}" for i in range(written)])
+            assert [f.found for f in found] == [True] * written
+    assert sizes == {"request_index": [6, 6, 6, 12, 17], "request_index_tail": [0, 2, 3, 0, 0]}
+    with open_store(db) as store:  # each run is sorted by hash, in the order it was written
+        runs = store.con.execute("SELECT rid_hash FROM request_index ORDER BY rowid").fetchall()
+    hashes = [h for (h,) in runs]
+    assert all(sorted(run) == run for run in (hashes[:6], hashes[6:12], hashes[12:]))

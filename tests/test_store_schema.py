@@ -7,7 +7,13 @@ import json
 import duckdb
 import pytest
 
-from tests.conftest import assert_one_error_line, failed_requests_drift, run_triage, write_lines
+from tests.conftest import (
+    assert_one_error_line,
+    failed_requests_drift,
+    request_index_drift,
+    run_triage,
+    write_lines,
+)
 from triage import sql
 from triage.ingest import ingest_paths
 from triage.store import SCHEMA_VERSION, open_store
@@ -19,6 +25,7 @@ ADDED = {
     4: [("sources", "mapping"), ("sources", "rules_version")]
     + [("records", "shape"), ("records", "duration_raw")],
     5: [("failed_requests", None)],  # a table
+    6: [("request_index", None), ("request_index_tail", None)],
 }
 
 
@@ -73,8 +80,8 @@ def test_a_v2_store_gets_failures_defined_from_what_it_holds(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("version", [2, 4])
-def test_an_older_store_gets_its_failed_requests_copied_apart(tmp_path, version):
+@pytest.mark.parametrize("version", [2, 4, 5])
+def test_an_older_store_gets_its_failed_requests_copied_apart_and_indexed(tmp_path, version):
     log = write_lines(
         tmp_path / "a.log",
         [
@@ -95,7 +102,9 @@ def test_an_older_store_gets_its_failed_requests_copied_apart(tmp_path, version)
     with open_store(db) as store:
         expected, drift = failed_requests_drift(store.con)
         copied = store.con.execute("SELECT request_id FROM failed_requests ORDER BY 1").fetchall()
+        indexed, index_drift = request_index_drift(store.con)
     assert (expected, drift, copied) == (2, [], [("b",), ("c",)])
+    assert (indexed, index_drift) == (4, [])
 
 
 def test_a_v1_store_is_migrated_and_its_requests_can_be_looked_up(tmp_path):
@@ -147,7 +156,8 @@ def hashed_by_another_duckdb(db):
     """Make the store look as if another DuckDB version, whose hash() differs (DuckDB does
     not promise hash() across versions), had written its rid_hash values."""
     con = duckdb.connect(str(db))
-    con.execute("UPDATE records SET rid_hash = xor(rid_hash, 1234567::UINTEGER)")
+    for table in ("records", "request_index", "request_index_tail"):
+        con.execute(f"UPDATE {table} SET rid_hash = xor(rid_hash, 1234567::UINTEGER)")
     con.execute("UPDATE meta SET value = 'another hash()' WHERE key = 'rid_hash_probe'")
     con.close()
 
@@ -180,8 +190,10 @@ def test_ids_hashed_by_another_duckdb_are_still_found_and_a_writer_hashes_them_a
         "SELECT count(*) FROM records WHERE rid_hash <> (hash(request_id) >> 32)::UINTEGER"
     ).fetchall()
     probe = con.execute("SELECT value FROM meta WHERE key = 'rid_hash_probe'").fetchall()
+    indexed, index_drift = request_index_drift(con)
     con.close()
     assert stale == [(0,)]
+    assert indexed > 0 and index_drift == []
     assert probe == [(str(duckdb.sql("SELECT hash('triage rid_hash probe')").fetchall()[0][0]),)]
     assert run_triage("--db", db, "lookup", wanted).returncode == 0
 

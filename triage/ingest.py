@@ -43,6 +43,9 @@ from triage.sources import Start, plan_read, sources_with_older_rules
 from triage.store import Store
 
 MAX_LINE_BYTES = 1 << 20  # longer lines are rejected as too_long (their neighbours are kept)
+# Rows whose request ids make a run of the request-id index of their own (schema.sql,
+# migrate_to_v6): about eight of DuckDB's row groups, each then holding a narrow hash range.
+INDEX_RUN_ROWS = 1 << 20
 # The version of the rules the ingest query reads lines with: bump it when queries/ingest.sql
 # reads lines differently. Each source remembers the version its rows were read with; sources
 # read with an older one are listed by `triage info` and re-read by `triage ingest --reread`.
@@ -332,8 +335,7 @@ def _commit_new_lines(
         if start.source_id is not None:
             source_id = start.source_id
             if start.reread:
-                store.run("forget_source_rows", {"source_id": source_id})
-                store.run("forget_source_failures", {"source_id": source_id})
+                _forget_rows(store, source_id)
         else:
             row = {**_source_row(opened, head, reader, 0), **source}
             source_id = store.one("insert_source", row)[0]
@@ -370,7 +372,7 @@ def _commit_new_lines(
                 f"{result.blank:,} blank lines made; nothing was stored from it "
                 "(a bug in triage: please report it)"
             )
-        store.run("copy_failed_requests", new_rows)
+        _copy_apart(store, new_rows, rows)
         row = _source_row(opened, head, reader, start.blank + result.blank)
         store.run("update_source", {**row, **source, "source_id": source_id})
         con.commit()
@@ -380,6 +382,30 @@ def _commit_new_lines(
     if start.reread:
         result.detail, result.noted = start.reread, True
     return result
+
+
+def _forget_rows(store: Store, source_id: int) -> None:
+    """A source's rows and every copy of them, before it is read again."""
+    for name in (
+        "forget_source_rows",
+        "forget_source_failures",
+        "forget_source_index",
+        "forget_source_index_tail",
+    ):
+        store.run(name, {"source_id": source_id})
+
+
+def _copy_apart(store: Store, new_rows: dict, n_rows: int) -> None:
+    """What is kept beside the rows just written (schema.sql: migrate_to_v5, migrate_to_v6):
+    their failed requests, and their request ids in the index, as a sorted run of their own
+    when they are many, else in the index's tail until it is."""
+    store.run("copy_failed_requests", new_rows)
+    if n_rows >= INDEX_RUN_ROWS:
+        store.run("index_new_rows", new_rows)
+        return
+    store.run("index_new_rows_in_tail", new_rows)
+    if store.one("request_index_tail_rows")[0] >= INDEX_RUN_ROWS:
+        store.run("merge_request_index_tail")
 
 
 def _guarded(reader: LineReader):

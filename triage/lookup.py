@@ -101,7 +101,8 @@ def lookup_ids(
         resolved.append((asked, [asked]))
     wanted = sorted({v for _, fetch in resolved for i in fetch for v in (i, i.lower())})
     by_id: dict[str, list[dict]] = {}
-    for row in store.rows("lookup_records", {"ids": wanted, "use_hash": store.rid_hash_ok}):
+    query = "lookup_records" if store.rid_hash_ok else "lookup_records_by_text"
+    for row in store.rows(query, {"ids": wanted}):
         by_id.setdefault(row["request_id"], []).append(row)
 
     results = []

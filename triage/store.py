@@ -22,7 +22,7 @@ from triage.exceptions import StoreBusy, StoreError, first_line
 from triage.mapping import mapping_columns
 from triage.redact import mask
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 REJECTS_SHOWN = 10
 
 # Each step takes a store from version N-1 to N. Version 1 is the first schema.
@@ -32,6 +32,7 @@ MIGRATIONS = {
     3: "migrate_to_v3",
     4: "migrate_to_v4",
     5: "migrate_to_v5",
+    6: "migrate_to_v6",
 }
 
 
@@ -283,6 +284,7 @@ def _check_rid_hash(store: Store, *, writable: bool) -> None:
         return
     store.con.begin()
     store.run("rehash_request_ids")
+    store.run("reindex_request_ids")
     store.run("set_rid_hash_probe", {"probe": probe})
     store.con.commit()
 

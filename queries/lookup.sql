@@ -6,13 +6,12 @@
 -- 32-bit hash, so DuckDB reads the few row groups whose hash range holds it, and then only
 -- the rows the index names, whatever the store's size. Valid only while this DuckDB's hash()
 -- wrote the hashes (see rid_hash_probe); otherwise lookup_records_by_text.
-WITH wanted AS (
-    SELECT list_transform($ids, lambda i: (hash(i) >> 32)::UINTEGER) AS hashes
-), hits AS (
-    SELECT source_id, line_no FROM request_index, wanted WHERE list_contains(hashes, rid_hash)
+WITH hits AS (
+    SELECT source_id, line_no FROM request_index
+    WHERE list_contains(list_transform($ids, lambda i: (hash(i) >> 32)::UINTEGER), rid_hash)
     UNION ALL
-    SELECT source_id, line_no FROM request_index_tail, wanted
-    WHERE list_contains(hashes, rid_hash)
+    SELECT source_id, line_no FROM request_index_tail
+    WHERE list_contains(list_transform($ids, lambda i: (hash(i) >> 32)::UINTEGER), rid_hash)
 )
 SELECT r.request_id, r.kind, r.reject_reason, r.ts, r.service, r.method, r.path, r.route,
        r.status, r.duration_ms, r.org_id, r.api_key_id, r.user_agent, r.client_ip, r.level,

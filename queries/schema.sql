@@ -192,9 +192,10 @@ CREATE OR REPLACE VIEW rejects AS
 -- name: migrate_to_v5
 -- Version 5 keeps the failed requests apart, in `failed_requests`: a narrow copy of each
 -- request row that failed (`failed`), written in the same transaction as the rows it copies
--- (triage/ingest.py), so that grouping failures reads a twentieth of the store's rows and
--- half of its columns: what `errors`, the report and the contract check read of a failure.
--- Existing failures are copied here.
+-- (triage/ingest.py), so that `errors` groups a small share of the store's rows (a twentieth
+-- in the benchmarks) and half of its columns. It also holds the columns the weekly report and
+-- the contract check read of a failure, for when they read it too. Existing failures are
+-- copied here.
 CREATE TABLE IF NOT EXISTS failed_requests (
     source_id BIGINT NOT NULL,
     line_no BIGINT NOT NULL,

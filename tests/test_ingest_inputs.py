@@ -274,6 +274,24 @@ def test_ctrl_c_while_reading_stdin_leaves_no_spool_file(tmp_path):
     assert list(spool_dir.iterdir()) == []
 
 
+def test_a_spool_file_is_removed_even_when_ctrl_c_lands_before_its_owner_takes_it(tmp_path):
+    # Under load, Ctrl-C once landed between the spool file's creation and the code that
+    # deletes it, and the piped lines stayed in $TMPDIR. Here the interrupt comes right after
+    # spool() returns, the moment no `finally` holds the file yet.
+    spool_dir = tmp_path / "tmp"
+    spool_dir.mkdir()
+    script = "from triage.reader import spool; spool('-'); raise KeyboardInterrupt"
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        input=content(range(3)),
+        capture_output=True,
+        env={**os.environ, "TMPDIR": str(spool_dir)},
+        timeout=60,
+    )
+    assert b"KeyboardInterrupt" in done.stderr  # it was interrupted, not finished
+    assert list(spool_dir.iterdir()) == []
+
+
 def test_a_named_pipe_is_read_like_stdin(tmp_path):
     # `triage ingest <(zcat app.log.gz)` hands triage a pipe: it was refused as unseekable.
     import os

@@ -37,6 +37,7 @@ from triage.reader import (
     read_head,
     sha256,
     spool,
+    unspool,
 )
 from triage.redact import mask
 from triage.sources import Start, plan_read, sources_with_older_rules
@@ -233,7 +234,7 @@ def ingest_one(
             finally:
                 store.run("parse_records_quickly")
     finally:
-        _cleanup(spooled)
+        unspool(spooled)
 
 
 def _ingest_input(
@@ -268,11 +269,6 @@ def _ingest_input(
 def _duckdb_failed(name: str, exc: duckdb.Error) -> FileResult:
     quoted = mask(first_line(exc))  # it may quote a line of the log
     return FileResult(name, "error", f"{name}: DuckDB could not ingest it ({quoted})")
-
-
-def _cleanup(path: str | None) -> None:
-    if path:
-        os.unlink(path)
 
 
 def _ingest_opened(

@@ -10,11 +10,14 @@ bytes.split for the rare block it cannot cut exactly (stray CR, a byte order mar
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import gzip
 import hashlib
 import io
 import os
 import shutil
+import signal
 import stat
 import sys
 import tempfile
@@ -162,9 +165,18 @@ def needs_spooling(name: str) -> bool:
         return False  # open_input reports it
 
 
+# Spool files still on disk: removed at exit whatever ends the process (Ctrl-C included), as
+# they hold the piped log lines, secrets and all.
+_SPOOLS: set[str] = set()
+
+
 def spool(name: str, directory: str | None = None) -> str:
-    """Copy stdin or a pipe to a temporary file and return its path (the caller deletes it)."""
-    fd, path = tempfile.mkstemp(prefix="triage-stdin-", dir=directory)
+    """Copy stdin or a pipe to a temporary file and return its path (free it with `unspool`)."""
+    with _ctrl_c_deferred():
+        # creating the file and registering it is one step: a Ctrl-C between the two left
+        # the file behind (seen under load)
+        fd, path = tempfile.mkstemp(prefix="triage-stdin-", dir=directory)
+        _SPOOLS.add(path)
     try:
         with os.fdopen(fd, "wb") as out:
             if name == "-":
@@ -172,10 +184,37 @@ def spool(name: str, directory: str | None = None) -> str:
             else:
                 with open(name, "rb") as source:
                     shutil.copyfileobj(source, out, 1 << 20)
-    except BaseException:  # Ctrl-C too: the piped log lines must not stay behind in $TMPDIR
-        os.unlink(path)
+    except BaseException:
+        unspool(path)
         raise
     return path
+
+
+def unspool(path: str | None) -> None:
+    """Delete a spool file `spool` made (None: nothing was spooled)."""
+    if path:
+        _SPOOLS.discard(path)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+@atexit.register
+def _unspool_all() -> None:
+    for path in list(_SPOOLS):
+        unspool(path)
+
+
+@contextlib.contextmanager
+def _ctrl_c_deferred() -> Iterator[None]:
+    """Hold SIGINT at the OS level for a few statements; it is delivered when they are done."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 class _ZstdReader(io.RawIOBase):

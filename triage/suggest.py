@@ -11,14 +11,13 @@ writes the TOML. The proposal is checked before it is shown: it is parsed by the
 from __future__ import annotations
 
 import json
-import os
 
 import duckdb
 
 from triage import sql
 from triage.exceptions import TriageError
 from triage.mapping import parse_mapping
-from triage.reader import ReadError, needs_spooling, open_input, spool
+from triage.reader import ReadError, needs_spooling, open_input, spool, unspool
 from triage.suggest_rules import (
     CLF_FORMAT,
     CLIENT_IP_REGEX,
@@ -136,8 +135,7 @@ def suggest_mapping(
     try:
         sample = read_sample(name, lines, spooled or owned)
     finally:
-        if owned:
-            os.unlink(owned)
+        unspool(owned)
     if not sample:
         raise SampleError(f"{name}: has no lines to look at")
     con = _connect()

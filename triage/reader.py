@@ -16,8 +16,8 @@ import gzip
 import hashlib
 import io
 import os
+import secrets
 import shutil
-import signal
 import stat
 import sys
 import tempfile
@@ -165,20 +165,16 @@ def needs_spooling(name: str) -> bool:
         return False  # open_input reports it
 
 
-# Spool files still on disk: removed at exit whatever ends the process (Ctrl-C included), as
-# they hold the piped log lines, secrets and all.
+# Spool files that may be on disk: removed at exit, whatever ends the process (Ctrl-C
+# included), as they hold the piped log lines, secrets and all.
 _SPOOLS: set[str] = set()
 
 
 def spool(name: str, directory: str | None = None) -> str:
     """Copy stdin or a pipe to a temporary file and return its path (free it with `unspool`)."""
-    with _ctrl_c_deferred():
-        # creating the file and registering it is one step: a Ctrl-C between the two left
-        # the file behind (seen under load)
-        fd, path = tempfile.mkstemp(prefix="triage-stdin-", dir=directory)
-        _SPOOLS.add(path)
+    path = _new_spool_file(directory)
     try:
-        with os.fdopen(fd, "wb") as out:
+        with open(path, "wb") as out:
             if name == "-":
                 shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
             else:
@@ -190,31 +186,34 @@ def spool(name: str, directory: str | None = None) -> str:
     return path
 
 
+def _new_spool_file(directory: str | None) -> str:
+    """Name the file, register the name, then create it: a Ctrl-C at any point in between
+    leaves nothing that the exit clean-up does not remove. (mkstemp creates first and names
+    after; under load a Ctrl-C landed in between and left the piped lines behind.)"""
+    while True:
+        path = os.path.join(
+            directory or tempfile.gettempdir(), f"triage-stdin-{secrets.token_hex(8)}"
+        )
+        _SPOOLS.add(path)
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            return path
+        except FileExistsError:  # someone else's: leave it
+            _SPOOLS.discard(path)
+
+
 def unspool(path: str | None) -> None:
     """Delete a spool file `spool` made (None: nothing was spooled)."""
     if path:
-        _SPOOLS.discard(path)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
+        _SPOOLS.discard(path)
 
 
 @atexit.register
 def _unspool_all() -> None:
     for path in list(_SPOOLS):
         unspool(path)
-
-
-@contextlib.contextmanager
-def _ctrl_c_deferred() -> Iterator[None]:
-    """Hold SIGINT at the OS level for a few statements; it is delivered when they are done."""
-    if not hasattr(signal, "pthread_sigmask"):  # Windows
-        yield
-        return
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 class _ZstdReader(io.RawIOBase):

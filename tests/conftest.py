@@ -124,6 +124,19 @@ def request_index_drift(con) -> tuple[int, list[tuple]]:
     return expected, drift
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_dir(tmp_path_factory):
+    """triage keeps compiled templates in the user's cache directory: the suite's runs, in
+    process and in the processes it starts, keep theirs in a directory of its own."""
+    saved = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if saved is None:
+        del os.environ["XDG_CACHE_HOME"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = saved
+
+
 @pytest.fixture
 def db_path(tmp_path) -> Path:
     return tmp_path / "store" / "triage.duckdb"

@@ -32,8 +32,7 @@ from triage.cli_support import (
 from triage.exceptions import EXIT_BUG, EXIT_INTERRUPTED, EXIT_PARTIAL, TriageError, first_line
 from triage.failures import DEFAULT_BY, GROUP_KEYS, parse_by, parse_status
 from triage.redact import mask
-from triage.report import parse_week
-from triage.timespec import parse_duration
+from triage.timespec import parse_duration, parse_week
 
 
 class TriageGroup(click.Group):

@@ -9,7 +9,6 @@ once in temporary tables (queries/report.sql); every section reads those.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -33,19 +32,6 @@ if TYPE_CHECKING:  # the store (and duckdb) load only when a command opens one
 # week-over-week deltas
 BASELINE_MIN_SHARE = 0.9
 UP_SHARPLY = 2.0  # a code at least this many times last week's count (and 5 more) is "up sharply"
-_WEEK = re.compile(r"^(\d{4})-?W(\d{2})$")
-
-
-def parse_week(text: str) -> tuple[int, int]:
-    m = _WEEK.match(text.strip().upper())
-    if not m:
-        raise ValueError(f"cannot read {text!r} as an ISO week; use the form 2026-W46")
-    year, week = int(m.group(1)), int(m.group(2))
-    try:
-        dt.date.fromisocalendar(year, week, 1)
-    except ValueError:
-        raise ValueError(f"{text!r}: {year} has no week {week}") from None
-    return year, week
 
 
 def local_hours(start: dt.datetime, end: dt.datetime, tz: str) -> list[dt.datetime]:

@@ -149,3 +149,19 @@ def utc_offsets(
 def _offset(z: ZoneInfo, at: dt.datetime) -> int:
     offset = at.astimezone(z).utcoffset()
     return int(offset.total_seconds()) if offset is not None else 0
+
+
+_WEEK = re.compile(r"^(\d{4})-?W(\d{2})$")
+
+
+def parse_week(text: str) -> tuple[int, int]:
+    """An ISO week as people write it (2026-W46, 2026w46), as (year, week)."""
+    m = _WEEK.match(text.strip().upper())
+    if not m:
+        raise ValueError(f"cannot read {text!r} as an ISO week; use the form 2026-W46")
+    year, week = int(m.group(1)), int(m.group(2))
+    try:
+        dt.date.fromisocalendar(year, week, 1)
+    except ValueError:
+        raise ValueError(f"{text!r}: {year} has no week {week}") from None
+    return year, week

@@ -1,14 +1,19 @@
 -- name: contract_failures
 -- The failures a contract check looks at: failed requests between $since and $until (an error
--- status or error information of any kind: `failed`), as the temporary table contract_input:
--- the fields checked, the log shape the line was read as, and the row id that names an
--- example (examples_at). Reads records, not events, for rowid.
-CREATE OR REPLACE TEMP TABLE contract_input AS
-    SELECT rowid AS row_id, ts, status, shape, error_source, error_type, error_code,
-           error_status, error_request_id, error_request_id <> request_id AS request_id_differs
-    FROM records
-    WHERE kind = 'request' AND failed
-      AND ($since IS NULL OR ts >= $since) AND ($until IS NULL OR ts < $until);
+-- status or error information of any kind: `failed`), as the temporary table contract_staged:
+-- the fields checked, the log shape the line was read as, and the row id in failed_requests
+-- that names an example (examples_at). contract_input_staged then names it contract_input.
+CREATE OR REPLACE TEMP TABLE contract_staged AS
+    SELECT rowid AS row_id, source_id, line_no, ts, status, shape, error_source, error_type,
+           error_code, error_status, error_request_id,
+           error_request_id <> request_id AS request_id_differs
+    FROM failed_requests
+    WHERE ($since IS NULL OR ts >= $since) AND ($until IS NULL OR ts < $until);
+
+-- name: contract_input_staged
+-- contract_input is a view in both uses (the report's is over report_failures), so that one
+-- connection can run both in any order: DuckDB replaces a view with a view, not a table.
+CREATE OR REPLACE TEMP VIEW contract_input AS SELECT * FROM contract_staged;
 
 -- name: contract_violations
 -- Every failure in contract_input checked against the documented contract (the catalogue
@@ -36,7 +41,8 @@ WITH shapes AS (
                AND try_cast(error_request_id AS UUID) IS NULL AS body_id_not_uuid,
            coalesce(request_id_differs, false) AS body_id_differs,
            count(*) AS n, min(ts) AS first_seen, max(ts) AS last_seen,
-           max({'ts': ts, 'row_id': row_id}, greatest($examples, 1)) AS latest
+           max({'ts': ts, 'source_id': source_id, 'line_no': line_no, 'row_id': row_id},
+               greatest($examples, 1)) AS latest
     FROM contract_input
     GROUP BY ALL
 ), checked AS (

@@ -47,42 +47,25 @@ CREATE OR REPLACE TEMP TABLE report_counts AS
     FROM slots GROUP BY ALL;
 
 -- name: report_stage_failures
--- report_failures: every failed request of the two weeks (a small share of the requests).
--- This week's carry what the sections show, with their 15-minute slot; the previous week's
--- are only counted by code (or status, without error information) and org, so they carry
--- just that (the rest NULL, nearly free to
--- store). Request ids are not copied: their text is spread over the whole table and reading
--- it costs more than the rest of the report, so rows keep their row_id and the few example
--- ids are fetched afterwards (examples_at). Whether the error body's requestId differs
--- from the line's is read through the 32-bit hashes of both: equal ids always hash alike,
--- so a difference shown is real, and one is missed only when two different ids share a
--- hash (about 1 in 4 billion). That holds only if this DuckDB's hash() wrote rid_hash;
--- otherwise report_request_ids_differ_by_text follows. Reads records, not events, for rowid.
+-- report_failures: every failed request of the two weeks, from failed_requests (a small
+-- share of the store's rows, and narrow). This week's carry what the sections show, with
+-- their 15-minute slot; the previous week's are only counted by code (or status, without
+-- error information) and org, so they carry just that (the rest NULL, nearly free to store).
+-- The few example ids are fetched afterwards by row id (examples_at); among failures at the
+-- same time the later file and line win, so that stores made of the same files give the same
+-- examples (row ids follow no order: ingest writes rows in parallel).
 CREATE OR REPLACE TEMP TABLE report_failures AS
     SELECT 'this' AS week, epoch_us(ts) // 900000000 AS slot, rowid AS row_id,
-           ts, method, route, status, org_id, api_key_id, error_type, error_code,
-           error_source, shape, error_status, error_request_id,
-           CASE WHEN error_request_id IS NOT NULL AND request_id IS NOT NULL
-                THEN (hash(error_request_id) >> 32)::UINTEGER <> rid_hash END
-               AS request_id_differs
-    FROM records
-    WHERE kind = 'request' AND ts >= $start AND ts < $end
-      AND failed
+           source_id, line_no, ts, method, route, status, org_id, api_key_id, error_type,
+           error_code, error_source, shape, error_status, error_request_id,
+           error_request_id <> request_id AS request_id_differs
+    FROM failed_requests
+    WHERE ts >= $start AND ts < $end
     UNION ALL
-    SELECT 'prev', NULL, NULL, NULL, NULL, NULL, status, org_id, NULL, error_type, error_code,
-           error_source, NULL, NULL, NULL, NULL
-    FROM records
-    WHERE kind = 'request' AND ts >= $prev_start AND ts < $start
-      AND failed;
-
--- name: report_request_ids_differ_by_text
--- When the store's rid_hash values come from another DuckDB's hash() (see rid_hash_probe),
--- this week's staged failures compare the body's requestId with the line's as text instead.
-UPDATE report_failures f
-SET request_id_differs = r.error_request_id <> r.request_id
-FROM records r
-WHERE f.week = 'this' AND r.rowid = f.row_id
-  AND r.error_request_id IS NOT NULL AND r.request_id IS NOT NULL;
+    SELECT 'prev', NULL, NULL, NULL, NULL, NULL, NULL, NULL, status, org_id, NULL, error_type,
+           error_code, error_source, NULL, NULL, NULL, NULL
+    FROM failed_requests
+    WHERE ts >= $prev_start AND ts < $start;
 
 -- name: report_headline
 -- Requests, failures, server errors and orgs affected, this week and the previous one, and
@@ -108,7 +91,8 @@ SELECT error_type AS type, error_code AS code,
        count(*) FILTER (WHERE week = 'prev') AS prev_count,
        count(DISTINCT org_id) FILTER (WHERE week = 'this') AS orgs,
        -- the two latest (top-n, not a sort of every failure of the code)
-       list_transform(max({'ts': ts, 'row_id': row_id}, 2) FILTER (WHERE week = 'this'),
+       list_transform(max({'ts': ts, 'source_id': source_id, 'line_no': line_no,
+                           'row_id': row_id}, 2) FILTER (WHERE week = 'this'),
                       lambda x: x.row_id) AS example_rows
 FROM (SELECT *, error_source = 'none' AS bare,
              CASE WHEN error_source = 'none' THEN status END AS bare_status
@@ -199,8 +183,8 @@ GROUP BY ALL ORDER BY lines DESC, reason;
 
 -- name: report_contract_input
 -- This week's staged failures as the contract check's input (see contract_failures), so the
--- report's contract section does not scan the store again.
-CREATE OR REPLACE TEMP TABLE contract_input AS
-    SELECT row_id, ts, status, shape, error_source, error_type, error_code, error_status,
-           error_request_id, request_id_differs
+-- report's contract section does not scan the store again. A view: the check reads it once.
+CREATE OR REPLACE TEMP VIEW contract_input AS
+    SELECT row_id, source_id, line_no, ts, status, shape, error_source, error_type, error_code,
+           error_status, error_request_id, request_id_differs
     FROM report_failures WHERE week = 'this';

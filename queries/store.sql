@@ -52,12 +52,12 @@ SELECT min(ts) AS first_event, max(ts) AS last_event,
 FROM events;
 
 -- name: examples_at
--- The request ids of rows named by row id, and where each was logged (`file:line`, what
--- names a row without an id): the examples a report or check picked from staged rows that
--- carry row ids instead of the ids' text.
-SELECT r.rowid AS row_id, r.request_id, s.path || ':' || r.line_no AS place
-FROM records r JOIN sources s USING (source_id)
-WHERE r.rowid = ANY($row_ids);
+-- The request ids of failed_requests rows named by row id, and where each was logged
+-- (`file:line`, what names a row without an id): the examples a report or check picked from
+-- staged rows that carry row ids instead of the ids' text.
+SELECT f.rowid AS row_id, f.request_id, s.path || ':' || f.line_no AS place
+FROM failed_requests f JOIN sources s USING (source_id)
+WHERE f.rowid = ANY($row_ids);
 
 -- name: store_contents
 -- What a store holds, for saying why it has no requests to show: sources, lines read,

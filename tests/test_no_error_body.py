@@ -185,6 +185,8 @@ def test_contract_judges_every_line_of_a_store_made_before_shapes(db, tmp_path):
     old.write_bytes(Path(db).read_bytes())
     with duckdb.connect(str(old)) as con:
         con.execute("UPDATE records SET shape = NULL")
+        # as the migration to failed_requests (v5) copies a store made before shapes
+        con.execute("UPDATE failed_requests SET shape = NULL")
     rows = json.loads(run(str(old), "contract", "--format", "json"))
     missing = {r["status"]: r["count"] for r in rows if r["violation"] == "missing_error_body"}
     assert missing == {503: 2, 404: 2}

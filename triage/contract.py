@@ -47,6 +47,7 @@ def check_contract(
         store.run("report_contract_input")
     else:
         store.run("contract_failures", {"since": since, "until": until})
+        store.run("contract_input_staged")
     rows = store.rows("contract_violations", {"examples": examples})
     found = store.examples_at([r for row in rows for r in row["example_rows"]])
     for row in rows:

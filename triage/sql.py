@@ -109,13 +109,13 @@ INGEST_MACROS = ("define_shape_macros", "define_text_macros", "define_ingest_mac
 
 # Files whose queries only make sense inside ingest, a migration or the catalogue's set-up.
 INTERNAL_FILES = {"schema.sql", "ingest.sql", "shapes.sql", "text_formats.sql", "catalog.sql"}
-_STAGES = re.compile(r"CREATE\s+OR\s+REPLACE\s+TEMP\s+TABLE\s+(\w+)", re.IGNORECASE)
+_STAGES = re.compile(r"CREATE\s+OR\s+REPLACE\s+TEMP\s+(?:TABLE|VIEW)\s+(\w+)", re.IGNORECASE)
 
 
 @cache
 def staged_tables() -> frozenset[str]:
-    """Temporary tables some query stages for others to read (the catalogue's are made by
-    whoever runs a query that reads them)."""
+    """Temporary tables and views some query stages for others to read (the catalogue's are
+    made by whoever runs a query that reads them)."""
     return frozenset(
         name
         for q in all_queries().values()

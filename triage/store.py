@@ -127,8 +127,8 @@ class Store:
         )
 
     def examples_at(self, row_ids: list[int]) -> dict[int, str | labels.Shown]:
-        """Row id to example (its request id, else where it was logged), for the few example
-        rows a staged query picked."""
+        """failed_requests row id to example (its request id, else where it was logged), for
+        the few example rows a staged query picked."""
         if not row_ids:
             return {}
         found = self.run("examples_at", {"row_ids": sorted(set(row_ids))}).fetchall()

@@ -1,14 +1,31 @@
+-- name: requests_per_minute_macro
+-- requests_per_minute(since, until): requests, failures and server errors by method, route
+-- and minute (minute_of) between two instants, as rows to be summed (a key may have several:
+-- each caller groups as it needs). Exact: the minutes wholly inside come from the roll-up
+-- request_minutes, the part minutes at either end from the requests themselves.
+CREATE OR REPLACE TEMP MACRO requests_per_minute(since, until) AS TABLE
+    WITH whole AS (
+        SELECT minute_of(since) + CASE WHEN epoch_us(since) % 60000000 = 0 THEN 0 ELSE 1 END
+                   AS first,
+               minute_of(until) AS stop
+    )
+    SELECT m.method, m.route, m.minute, m.requests, m.failures, m.server_errors
+    FROM request_minutes m, whole w
+    WHERE m.minute >= w.first AND m.minute < w.stop
+    UNION ALL
+    SELECT e.method, e.route, minute_of(e.ts), 1, CASE WHEN e.failed THEN 1 ELSE 0 END,
+           CASE WHEN e.status >= 500 THEN 1 ELSE 0 END
+    FROM events e, whole w
+    WHERE e.kind = 'request' AND e.ts >= since AND e.ts < until
+      AND (e.ts < to_timestamp(w.first * 60) OR e.ts >= to_timestamp(w.stop * 60));
+
 -- name: stage_burst_minutes
 -- Requests, failures and server errors per route and minute between $since and $until, as
--- the temporary table burst_minutes that failure_bursts and route_bursts read. Minutes are
--- counted since the epoch: cheaper than truncating timestamps in a time zone.
+-- the temporary table burst_minutes that failure_bursts and route_bursts read.
 CREATE OR REPLACE TEMP TABLE burst_minutes AS
-    SELECT method, route, epoch_us(ts) // 60000000 AS minute,
-           count(*) AS requests,
-           count(*) FILTER (WHERE failed) AS failures,
-           count(*) FILTER (WHERE status >= 500) AS server_errors
-    FROM events
-    WHERE kind = 'request' AND ts >= $since AND ts < $until
+    SELECT method, route, minute, sum(requests) AS requests, sum(failures) AS failures,
+           sum(server_errors) AS server_errors
+    FROM requests_per_minute($since::TIMESTAMPTZ, $until::TIMESTAMPTZ)
     GROUP BY ALL;
 
 -- name: failure_bursts

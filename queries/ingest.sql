@@ -520,6 +520,10 @@ DELETE FROM request_index WHERE source_id = $source_id;
 -- The same in the index's unsorted tail.
 DELETE FROM request_index_tail WHERE source_id = $source_id;
 
+-- name: forget_source_minutes
+-- Delete a source's counts in request_minutes, with its rows (forget_source_rows).
+DELETE FROM request_minutes WHERE source_id = $source_id;
+
 -- name: index_new_rows
 -- Index the request ids of the rows just written for a source (its lines after $after_line)
 -- as one run sorted by hash, in the same transaction (schema.sql, migrate_to_v6): a big
@@ -549,12 +553,25 @@ DELETE FROM request_index_tail;
 
 -- name: copy_failed_requests
 -- Copy the failed requests among the rows just written for a source (its lines after
--- $after_line) into failed_requests, in the same transaction (schema.sql, migrate_to_v5).
+-- $after_line) into failed_requests, in the same transaction (schema.sql, migrate_to_v5),
+-- in time order: DuckDB's zone maps then skip the row groups outside a week.
 INSERT INTO failed_requests BY NAME
 SELECT source_id, line_no, ts, request_id, status, route, method, org_id, api_key_id, service,
        error_type, error_code, error_source, error_status, error_request_id, shape
 FROM records
-WHERE source_id = $source_id AND line_no > $after_line AND kind = 'request' AND failed;
+WHERE source_id = $source_id AND line_no > $after_line AND kind = 'request' AND failed
+ORDER BY ts;
+
+-- name: roll_up_new_rows
+-- Add the requests among the rows just written for a source (its lines after $after_line)
+-- to request_minutes, in the same transaction (schema.sql, migrate_to_v7), in time order.
+INSERT INTO request_minutes
+SELECT source_id, minute_of(ts) AS minute, method, route, count(*),
+       count(*) FILTER (WHERE failed), count(*) FILTER (WHERE status >= 500)
+FROM records
+WHERE source_id = $source_id AND line_no > $after_line AND kind = 'request' AND ts IS NOT NULL
+GROUP BY ALL
+ORDER BY minute;
 
 -- name: configure_ingest
 -- Ingest writes rows in any order: each row carries its own line number and byte offset.

@@ -21,21 +21,18 @@ CREATE OR REPLACE TEMP MACRO most_common(x) AS
 -- whose UTC offsets are $offset_starts / $utc_offsets: see local_time), per week, so no
 -- section rescans the store. This week's come from burst_minutes (staged
 -- first by stage_burst_minutes, per route and minute, for the incident detections too),
--- summed per route; the previous week is only compared in total, so it is counted straight
--- from the store per quarter hour, without routes (a few hundred groups, not a quarter of a
--- million). Quarter hours map onto local hours exactly: every real time zone's offset is a
--- whole number of them. epoch_us is the stored microseconds as they are (no division).
+-- summed per route; the previous week is only compared in total, so it is summed per
+-- quarter hour from the roll-up (requests_per_minute), without routes. Quarter hours map onto
+-- local hours exactly: every real time zone's offset is a whole number of them.
 CREATE OR REPLACE TEMP TABLE report_counts AS
     WITH slots AS (
         SELECT 'this' AS week, minute // 15 AS slot, method, route, sum(requests) AS requests,
                sum(failures) AS failures, sum(server_errors) AS server_errors
         FROM burst_minutes GROUP BY ALL
         UNION ALL
-        SELECT 'prev', epoch_us(ts) // 900000000, NULL, NULL, count(*),
-               count(*) FILTER (WHERE failed),
-               count(*) FILTER (WHERE status >= 500)
-        FROM events
-        WHERE kind = 'request' AND ts >= $prev_start AND ts < $start
+        SELECT 'prev', minute // 15, NULL, NULL, sum(requests), sum(failures),
+               sum(server_errors)
+        FROM requests_per_minute($prev_start::TIMESTAMPTZ, $start::TIMESTAMPTZ)
         GROUP BY 1, 2
     )
     SELECT week,

@@ -124,6 +124,28 @@ def request_index_drift(con) -> tuple[int, list[tuple]]:
     return expected, drift
 
 
+def request_minutes_drift(con) -> tuple[int, list[tuple]]:
+    """request_minutes against a recount of the requests in records, per source, minute,
+    method and route: how many requests it should count, and every key whose counts differ
+    (none when the roll-up is exact). The minute is computed here from the epoch in Python's
+    sense (floored), not with triage's macro."""
+    recount = """
+        SELECT source_id, floor(epoch_us(ts) / 60000000)::BIGINT AS minute, method, route,
+               count(*) AS requests, count(*) FILTER (WHERE failed) AS failures,
+               count(*) FILTER (WHERE status >= 500) AS server_errors
+        FROM records WHERE kind = 'request' AND ts IS NOT NULL GROUP BY ALL"""
+    rolled = """
+        SELECT source_id, minute, method, route, sum(requests)::BIGINT AS requests,
+               sum(failures)::BIGINT AS failures, sum(server_errors)::BIGINT AS server_errors
+        FROM request_minutes GROUP BY ALL"""
+    (expected,) = con.execute(f"SELECT coalesce(sum(requests), 0) FROM ({recount})").fetchone()
+    drift = con.execute(
+        f"(SELECT 'missing', * FROM ({recount} EXCEPT ALL {rolled})) "
+        f"UNION ALL (SELECT 'extra', * FROM ({rolled} EXCEPT ALL {recount}))"
+    ).fetchall()
+    return int(expected), drift
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _own_cache_dir(tmp_path_factory):
     """triage keeps compiled templates in the user's cache directory: the suite's runs, in

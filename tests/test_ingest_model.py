@@ -51,7 +51,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
 import triage.ingest
-from tests.conftest import failed_requests_drift, request_index_drift
+from tests.conftest import failed_requests_drift, request_index_drift, request_minutes_drift
 from triage.ingest import ingest_paths
 from triage.store import open_store
 
@@ -97,9 +97,11 @@ def stored(db: Path) -> tuple[Counter, int, int, int, list]:
         (rejects,) = s.con.execute("SELECT count(*) FROM rejects").fetchone()
         failures, drift = failed_requests_drift(s.con)
         indexed, index_drift = request_index_drift(s.con)
+        requests, minutes_drift = request_minutes_drift(s.con)
     assert failures == sum(1 for rid in ids if int(rid[1:]) % 3 == 0)
+    assert requests == sum(1 for rid in ids if int(rid[1:]) % 3 < 2)
     assert indexed == total
-    return ids, total, distinct, rejects, drift + index_drift
+    return ids, total, distinct, rejects, drift + index_drift + minutes_drift
 
 
 class IngestModel(RuleBasedStateMachine):

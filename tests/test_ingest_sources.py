@@ -21,6 +21,7 @@ from tests.conftest import (
     one,
     request_index_drift,
     request_line,
+    request_minutes_drift,
     run_triage,
     write_lines,
 )
@@ -304,7 +305,7 @@ def test_library_reread_of_a_path(store, rid_log):
     assert len(rows_by_line(store)) == 4
 
 
-def test_a_reread_replaces_the_failed_requests_and_index_entries_it_kept(store, tmp_path):
+def test_a_reread_replaces_the_failed_requests_index_entries_and_counts_it_kept(store, tmp_path):
     lines = [request_line(i, statusCode=500 if i % 2 else 200) for i in range(6)]
     log = write_lines(tmp_path / "app.log", lines)
     ingest(store, log)
@@ -313,3 +314,5 @@ def test_a_reread_replaces_the_failed_requests_and_index_entries_it_kept(store, 
     assert (expected, drift) == (3, [])
     assert one(store, "SELECT count(*) FROM failed_requests") == (3,)
     assert request_index_drift(store.con) == (6, [])
+    assert request_minutes_drift(store.con) == (6, [])
+    assert one(store, "SELECT sum(requests) FROM request_minutes") == (6,)

@@ -11,6 +11,7 @@ from tests.conftest import (
     assert_one_error_line,
     failed_requests_drift,
     request_index_drift,
+    request_minutes_drift,
     run_triage,
     write_lines,
 )
@@ -26,6 +27,7 @@ ADDED = {
     + [("records", "shape"), ("records", "duration_raw")],
     5: [("failed_requests", None)],  # a table
     6: [("request_index", None), ("request_index_tail", None)],
+    7: [("request_minutes", None)],
 }
 
 
@@ -80,8 +82,10 @@ def test_a_v2_store_gets_failures_defined_from_what_it_holds(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("version", [2, 4, 5])
-def test_an_older_store_gets_its_failed_requests_copied_apart_and_indexed(tmp_path, version):
+@pytest.mark.parametrize("version", [2, 4, 5, 6])
+def test_an_older_store_gets_its_failed_requests_copied_apart_indexed_and_rolled_up(
+    tmp_path, version
+):
     log = write_lines(
         tmp_path / "a.log",
         [
@@ -103,8 +107,10 @@ def test_an_older_store_gets_its_failed_requests_copied_apart_and_indexed(tmp_pa
         expected, drift = failed_requests_drift(store.con)
         copied = store.con.execute("SELECT request_id FROM failed_requests ORDER BY 1").fetchall()
         indexed, index_drift = request_index_drift(store.con)
+        counted, minutes_drift = request_minutes_drift(store.con)
     assert (expected, drift, copied) == (2, [], [("b",), ("c",)])
     assert (indexed, index_drift) == (4, [])
+    assert (counted, minutes_drift) == (3, [])
 
 
 def test_a_v1_store_is_migrated_and_its_requests_can_be_looked_up(tmp_path):

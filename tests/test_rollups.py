@@ -1,0 +1,79 @@
+"""The per-minute roll-up (request_minutes) answers exactly what counting the requests would:
+for any window, including windows that start or end inside a minute, or hold no whole one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from tests.conftest import append_lines, ingest, request_minutes_drift, write_lines
+from triage import sql
+
+T0 = dt.datetime(2026, 11, 16, 9, 0, tzinfo=dt.UTC)
+
+
+def _line(i: int, at: dt.datetime, route: str, status: int) -> dict:
+    return {
+        "timestamp": at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "requestId": f"r{i}",
+        "method": "GET" if i % 4 else "POST",
+        "path": route,
+        "statusCode": status,
+    }
+
+
+def _lines(rng: random.Random, start: int, n: int) -> list[dict]:
+    # times within two hours, to the millisecond, a few exactly on a minute
+    out = []
+    for i in range(start, start + n):
+        ms = rng.randrange(0, 2 * 3600 * 1000)
+        if i % 7 == 0:
+            ms -= ms % 60000
+        status = rng.choice([200, 200, 200, 404, 503])
+        route = rng.choice(["/v1/incidents", "/v1/schedules", "/v1/users"])
+        out.append(_line(i, T0 + dt.timedelta(milliseconds=ms), route, status))
+    return out
+
+
+def _recount(con, since, until) -> list[tuple]:
+    return con.execute(
+        """SELECT method, route, floor(epoch_us(ts) / 60000000)::BIGINT, count(*),
+                  count(*) FILTER (WHERE failed), count(*) FILTER (WHERE status >= 500)
+           FROM events WHERE kind = 'request' AND ts >= $1 AND ts < $2
+           GROUP BY ALL ORDER BY ALL""",
+        [since, until],
+    ).fetchall()
+
+
+def _rolled(con, since, until) -> list[tuple]:
+    con.execute(sql.get("requests_per_minute_macro").sql)
+    return con.execute(
+        """SELECT method, route, minute, sum(requests), sum(failures), sum(server_errors)
+           FROM requests_per_minute($1::TIMESTAMPTZ, $2::TIMESTAMPTZ)
+           GROUP BY ALL ORDER BY ALL""",
+        [since, until],
+    ).fetchall()
+
+
+def test_every_window_counts_the_same_from_the_roll_up_as_from_the_requests(tmp_path, store):
+    rng = random.Random(20261116)
+    a = write_lines(tmp_path / "a.log", _lines(rng, 0, 400))
+    b = write_lines(tmp_path / "b.log", _lines(rng, 1000, 300))
+    ingest(store, a, b)
+    append_lines(a, _lines(rng, 2000, 200))  # the same minutes again, from a later ingest
+    ingest(store, a)
+    assert request_minutes_drift(store.con) == (900 - _not_requests(store), [])
+    windows = [(T0, T0 + dt.timedelta(hours=2)), (T0, T0 + dt.timedelta(seconds=30))]
+    for _ in range(40):
+        since = T0 + dt.timedelta(milliseconds=rng.randrange(-60000, 2 * 3600 * 1000))
+        length = rng.choice([1, 999, 59999, 60000, 60001, 3600000, 5400000])
+        windows.append((since, since + dt.timedelta(milliseconds=length)))
+    for since, until in windows:
+        expected = _recount(store.con, since, until)
+        assert _rolled(store.con, since, until) == expected, (since, until)
+    assert any(_recount(store.con, s, u) for s, u in windows)  # the windows hold requests
+
+
+def _not_requests(store) -> int:
+    (n,) = store.con.execute("SELECT count(*) FROM events WHERE kind <> 'request'").fetchone()
+    return n

@@ -2,22 +2,28 @@
 -- requests_per_minute(since, until): requests, failures and server errors by method, route
 -- and minute (minute_of) between two instants, as rows to be summed (a key may have several:
 -- each caller groups as it needs). Exact: the minutes wholly inside come from the roll-up
--- request_minutes, the part minutes at either end from the requests themselves.
+-- request_minutes, the part minutes at either end from the requests themselves. The bounds
+-- are written out in each WHERE, not joined from a CTE: only constants let DuckDB's zone maps
+-- skip the row groups outside the window (0.5 s against 0.1 s a week at 50M lines).
+CREATE OR REPLACE TEMP MACRO first_whole_minute(since) AS
+    minute_of(since) + CASE WHEN epoch_us(since) % 60000000 = 0 THEN 0 ELSE 1 END;
 CREATE OR REPLACE TEMP MACRO requests_per_minute(since, until) AS TABLE
-    WITH whole AS (
-        SELECT minute_of(since) + CASE WHEN epoch_us(since) % 60000000 = 0 THEN 0 ELSE 1 END
-                   AS first,
-               minute_of(until) AS stop
-    )
-    SELECT m.method, m.route, m.minute, m.requests, m.failures, m.server_errors
-    FROM request_minutes m, whole w
-    WHERE m.minute >= w.first AND m.minute < w.stop
+    SELECT method, route, minute, requests, failures, server_errors
+    FROM request_minutes
+    WHERE minute >= first_whole_minute(since) AND minute < minute_of(until)
     UNION ALL
-    SELECT e.method, e.route, minute_of(e.ts), 1, CASE WHEN e.failed THEN 1 ELSE 0 END,
-           CASE WHEN e.status >= 500 THEN 1 ELSE 0 END
-    FROM events e, whole w
-    WHERE e.kind = 'request' AND e.ts >= since AND e.ts < until
-      AND (e.ts < to_timestamp(w.first * 60) OR e.ts >= to_timestamp(w.stop * 60));
+    SELECT method, route, minute_of(ts), 1, CASE WHEN failed THEN 1 ELSE 0 END,
+           CASE WHEN status >= 500 THEN 1 ELSE 0 END
+    FROM events
+    WHERE kind = 'request' AND ts >= since AND ts < until
+      AND ts < to_timestamp(first_whole_minute(since) * 60)
+    UNION ALL
+    -- (when the window holds no whole minute, the first part took every request of it)
+    SELECT method, route, minute_of(ts), 1, CASE WHEN failed THEN 1 ELSE 0 END,
+           CASE WHEN status >= 500 THEN 1 ELSE 0 END
+    FROM events
+    WHERE kind = 'request' AND ts >= since AND ts < until
+      AND ts >= to_timestamp(greatest(minute_of(until), first_whole_minute(since)) * 60);
 
 -- name: stage_burst_minutes
 -- Requests, failures and server errors per route and minute between $since and $until, as

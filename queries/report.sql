@@ -157,26 +157,23 @@ GROUP BY ALL ORDER BY day, hour;
 
 -- name: report_data_quality
 -- What the week's numbers stand on: the files that hold its events, their lines, and the
--- lines rejected from those files, by reason.
+-- lines rejected from those files, by reason (one row per file and reason; reason NULL for a
+-- file with none). Rejects are grouped before the join: the week's files are a few, their
+-- rejects a small share of their lines.
 WITH week_sources AS (
     SELECT DISTINCT source_id FROM records WHERE ts >= $start AND ts < $end
+), rejected AS (
+    SELECT source_id, reject_reason AS reason, count(*) AS lines
+    FROM records
+    WHERE kind = 'reject' AND source_id IN (SELECT source_id FROM week_sources)
+    GROUP BY ALL
 )
-SELECT s.path, s.lines_consumed AS lines, s.blank_lines,
-       count(r.line_no) FILTER (WHERE r.kind = 'reject') AS rejected,
-       list(DISTINCT r.reject_reason) FILTER (WHERE r.kind = 'reject') AS reasons
+SELECT s.source_id, s.path, s.lines_consumed AS lines, r.reason,
+       coalesce(r.lines, 0) AS rejected
 FROM week_sources w
 JOIN sources s USING (source_id)
-LEFT JOIN records r ON r.source_id = s.source_id AND r.kind = 'reject'
-GROUP BY ALL
-ORDER BY s.path;
-
--- name: report_rejects
--- Lines rejected from the files that hold the week's events, by reason.
-SELECT r.reject_reason AS reason, count(*) AS lines
-FROM records r
-WHERE r.kind = 'reject'
-  AND r.source_id IN (SELECT DISTINCT source_id FROM records WHERE ts >= $start AND ts < $end)
-GROUP BY ALL ORDER BY lines DESC, reason;
+LEFT JOIN rejected r USING (source_id)
+ORDER BY s.path, s.source_id, r.reason;
 
 -- name: report_contract_input
 -- This week's staged failures as the contract check's input (see contract_failures), so the

@@ -292,16 +292,17 @@ def _data_quality(store: Store, report: dict, start, end, tz: str) -> dict:
             run = None
     if run is not None:
         gaps.append({"from": run, "to": end.astimezone(zone(tz))})
-    files = store.rows("report_data_quality", {"start": start, "end": end})
+    files: dict[int, dict] = {}
+    by_reason: dict[str, int] = {}
+    for row in store.rows("report_data_quality", {"start": start, "end": end}):
+        file = files.setdefault(row["source_id"], {"path": row["path"], "lines": row["lines"]})
+        file["rejected"] = file.get("rejected", 0) + row["rejected"]
+        if row["reason"] is not None:
+            by_reason[row["reason"]] = by_reason.get(row["reason"], 0) + row["rejected"]
     return {
-        "files": [
-            {"path": f["path"], "lines": f["lines"], "rejected": f["rejected"]} for f in files
-        ],
-        "lines": sum(f["lines"] for f in files),
-        "rejected_by_reason": {
-            r["reason"]: r["lines"]
-            for r in store.rows("report_rejects", {"start": start, "end": end})
-        },
+        "files": list(files.values()),
+        "lines": sum(f["lines"] for f in files.values()),
+        "rejected_by_reason": dict(sorted(by_reason.items(), key=lambda kv: (-kv[1], kv[0]))),
         "hours_in_week": len(hours),
         "hours_without_data": sum(1 for at in hours if hour_key(at) not in seen),
         "gaps": gaps,

@@ -65,13 +65,22 @@ ORDER BY k.day NULLS FIRST, k.hour NULLS FIRST, count DESC,
          k.type, k.code, k.status, k.route, k.method, k.org, k.key, k.service
 LIMIT $limit;
 
--- name: requests_in_scope
--- How many requests (and failures) the filters of `triage errors` cover, and the time range
--- the whole store covers, to say why a result is empty.
-SELECT
-    count(*) FILTER (WHERE kind = 'request'
-        AND ($since IS NULL OR ts >= $since) AND ($until IS NULL OR ts < $until)) AS requests,
-    count(*) FILTER (WHERE kind = 'request') AS requests_in_store,
-    min(ts) FILTER (WHERE kind = 'request') AS first_request,
-    max(ts) FILTER (WHERE kind = 'request') AS last_request
-FROM events;
+-- name: request_totals
+-- How many requests the store holds, and the first and last minute that has any, from the
+-- per-minute roll-up (every request has a time: a line without one is rejected).
+SELECT coalesce(sum(requests), 0) AS requests, min(minute) AS first_minute,
+       max(minute) AS last_minute
+FROM request_minutes;
+
+-- name: request_time_range
+-- The first and last request's exact times, read only in the minutes that hold them
+-- ($first_from to $first_to, $last_from to $last_to: see request_totals).
+SELECT (SELECT min(ts) FROM events
+        WHERE kind = 'request' AND ts >= $first_from AND ts < $first_to) AS first_request,
+       (SELECT max(ts) FROM events
+        WHERE kind = 'request' AND ts >= $last_from AND ts < $last_to) AS last_request;
+
+-- name: requests_in_window
+-- How many requests fall between $since and $until (exact: requests_per_minute).
+SELECT coalesce(sum(requests), 0) AS requests
+FROM requests_per_minute($since::TIMESTAMPTZ, $until::TIMESTAMPTZ);

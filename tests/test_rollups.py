@@ -1,5 +1,6 @@
 """The per-minute roll-up (request_minutes) answers exactly what counting the requests would:
-for any window, including windows that start or end inside a minute, or hold no whole one."""
+for any window, including windows that start or end inside a minute, or hold no whole one,
+and for the requests a filter of `triage errors` covers."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import datetime as dt
 import random
 
 from tests.conftest import append_lines, ingest, request_minutes_drift, write_lines
-from triage import sql
+from triage.failures import requests_in_scope
 
 T0 = dt.datetime(2026, 11, 16, 9, 0, tzinfo=dt.UTC)
 
@@ -46,7 +47,6 @@ def _recount(con, since, until) -> list[tuple]:
 
 
 def _rolled(con, since, until) -> list[tuple]:
-    con.execute(sql.get("requests_per_minute_macro").sql)
     return con.execute(
         """SELECT method, route, minute, sum(requests), sum(failures), sum(server_errors)
            FROM requests_per_minute($1::TIMESTAMPTZ, $2::TIMESTAMPTZ)
@@ -77,3 +77,22 @@ def test_every_window_counts_the_same_from_the_roll_up_as_from_the_requests(tmp_
 def _not_requests(store) -> int:
     (n,) = store.con.execute("SELECT count(*) FROM events WHERE kind <> 'request'").fetchone()
     return n
+
+
+def test_requests_in_scope_counts_what_a_scan_of_the_requests_counts(tmp_path, store):
+    rng = random.Random(7)
+    log = write_lines(tmp_path / "a.log", _lines(rng, 0, 300))
+    ingest(store, log)
+    (first, last, total) = store.con.execute(
+        "SELECT min(ts), max(ts), count(*) FROM events WHERE kind = 'request'"
+    ).fetchone()
+    some = T0 + dt.timedelta(minutes=37, seconds=12, milliseconds=345)
+    for since, until in [(None, None), (some, None), (None, some), (some, some), (last, None)]:
+        (expected,) = store.con.execute(
+            """SELECT count(*) FROM events WHERE kind = 'request'
+               AND ($1::TIMESTAMPTZ IS NULL OR ts >= $1)
+               AND ($2::TIMESTAMPTZ IS NULL OR ts < $2)""",
+            [since, until],
+        ).fetchone()
+        got = requests_in_scope(store, since, until)
+        assert got == (expected, total, first, last), (since, until)

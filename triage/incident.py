@@ -38,7 +38,6 @@ ROUTE_RULE = (
 def stage_minutes(store: Store, since: dt.datetime, until: dt.datetime) -> None:
     """Count requests per route and minute once; both burst detections read these counts
     (and the weekly report, which also reads requests_per_minute itself)."""
-    store.run("requests_per_minute_macro")
     store.run("stage_burst_minutes", {"since": since, "until": until})
 
 

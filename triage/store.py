@@ -256,6 +256,8 @@ def open_store(path: Path | str | None = None, *, read_only: bool = False) -> St
     else:
         _migrate(store, version)
     _check_rid_hash(store, writable=not read_only)
+    # (DuckDB binds a table macro's tables when it is made: only once the schema is current)
+    store.run("requests_per_minute_macro")
     return store
 
 

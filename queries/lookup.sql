@@ -44,15 +44,15 @@ LIMIT $limit;
 
 -- name: lookup_related_failures
 -- Other failures of the same org and of the same API key between $since and $until,
--- grouped by code: what else went wrong for this customer around this request. One scan;
+-- grouped by code: what else went wrong for this customer around this request. One scan of
+-- failed_requests (the failures copied apart, in time order: the window's row groups only);
 -- a failure of both the org and the key counts in each scope.
 WITH nearby AS (
     SELECT *, list_filter([CASE WHEN org_id = $org THEN 'org' END,
                            CASE WHEN api_key_id = $key THEN 'key' END],
                           lambda s: s IS NOT NULL) AS scopes
-    FROM events
-    WHERE kind = 'request' AND failed
-      AND ts BETWEEN $since AND $until AND request_id <> $request_id
+    FROM failed_requests
+    WHERE ts BETWEEN $since AND $until AND request_id <> $request_id
       AND (org_id = $org OR api_key_id = $key)
 )
 SELECT scope, error_type, error_code, status, count(*) AS count,

@@ -96,3 +96,13 @@ def test_requests_in_scope_counts_what_a_scan_of_the_requests_counts(tmp_path, s
         ).fetchone()
         got = requests_in_scope(store, since, until)
         assert got == (expected, total, first, last), (since, until)
+
+
+def test_a_store_that_let_readers_in_still_counts_from_the_roll_up(tmp_path, store):
+    # an ingest of many files closes and reopens its connection between them; the macros
+    # the counting queries use belong to the connection, and must come back with it
+    log = write_lines(tmp_path / "a.log", _lines(random.Random(3), 0, 50))
+    ingest(store, log)
+    before = requests_in_scope(store, T0, None)
+    store.let_readers_in(pause=0)
+    assert requests_in_scope(store, T0, None) == before

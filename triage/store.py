@@ -153,6 +153,7 @@ class Store:
                     raise _open_error(self.path, exc) from None
                 time.sleep(0.1)
         self.run("configure_connection")
+        self.run("requests_per_minute_macro")  # as open_store: a connection's macros are its own
 
     def register_catalog(self) -> None:
         """Make the documented error catalogue joinable as catalog_types / catalog_codes."""

@@ -85,6 +85,35 @@ CREATE OR REPLACE TEMP MACRO local_time(ts, starts, offsets) AS
 CREATE OR REPLACE TEMP MACRO minute_of(ts) AS
     (epoch_us(ts) - (epoch_us(ts) % 60000000 + 60000000) % 60000000) // 60000000;
 
+-- name: requests_per_minute_macro
+-- requests_per_minute(since, until), made on every connection once its schema is current
+-- (open_store; DuckDB binds a table macro's tables when it is made): requests, failures and
+-- server errors by method, route and minute (minute_of) between two instants, as rows to be
+-- summed (a key may have several: each caller groups as it needs). Exact: the minutes wholly
+-- inside come from the roll-up request_minutes, the part minutes at either end from the
+-- requests themselves. The bounds
+-- are written out in each WHERE, not joined from a CTE: only constants let DuckDB's zone maps
+-- skip the row groups outside the window (0.5 s against 0.1 s a week at 50M lines).
+CREATE OR REPLACE TEMP MACRO first_whole_minute(since) AS
+    minute_of(since) + CASE WHEN epoch_us(since) % 60000000 = 0 THEN 0 ELSE 1 END;
+CREATE OR REPLACE TEMP MACRO requests_per_minute(since, until) AS TABLE
+    SELECT method, route, minute, requests, failures, server_errors
+    FROM request_minutes
+    WHERE minute >= first_whole_minute(since) AND minute < minute_of(until)
+    UNION ALL
+    SELECT method, route, minute_of(ts), 1, CASE WHEN failed THEN 1 ELSE 0 END,
+           CASE WHEN status >= 500 THEN 1 ELSE 0 END
+    FROM events
+    WHERE kind = 'request' AND ts >= since AND ts < until
+      AND ts < to_timestamp(first_whole_minute(since) * 60)
+    UNION ALL
+    -- (when the window holds no whole minute, the first part took every request of it)
+    SELECT method, route, minute_of(ts), 1, CASE WHEN failed THEN 1 ELSE 0 END,
+           CASE WHEN status >= 500 THEN 1 ELSE 0 END
+    FROM events
+    WHERE kind = 'request' AND ts >= since AND ts < until
+      AND ts >= to_timestamp(greatest(minute_of(until), first_whole_minute(since)) * 60);
+
 -- name: has_meta_table
 -- Whether the open database has triage's meta table (is a triage store at all).
 SELECT count(*) > 0 FROM duckdb_tables()

@@ -513,3 +513,34 @@ def test_a_previous_week_with_enough_hours_is_the_baseline(tmp_path):
     rows = {c["code"]: (c["count"], c["previous"], c["marker"]) for c in data["codes"]}
     assert rows == {"not_found": (4, 4, None), "gone_code": (0, 3, "gone")}
     assert "Baseline" not in report(db, "--week", "2026-W47", fmt="md")
+
+
+def test_a_codes_status_is_its_most_frequent_over_both_weeks_counted_not_staged(tmp_path):
+    # the previous week's failures are staged counted (one row per status, org, type and
+    # code), so its 3 failures of `flaky` are one row: they must still outweigh this week's 1
+    this_start = datetime(2026, 11, 16, tzinfo=UTC)
+    lines = []
+
+    def fail(at, status, code):
+        lines.append(
+            {
+                "timestamp": at.isoformat().replace("+00:00", "Z"),
+                "requestId": f"r{len(lines)}",
+                "method": "POST",
+                "path": "/v1/incidents",
+                "statusCode": status,
+                "orgId": "org_a",
+                "error": {"statusCode": status, "type": "invalid_request_error", "code": code},
+            }
+        )
+
+    for i, (week, status, code) in enumerate(
+        [(0, 400, "flaky")] + [(-7, 422, "flaky")] * 3
+        + [(0, 400, "tied")] * 2 + [(-7, 422, "tied")] * 2
+    ):  # fmt: skip
+        fail(this_start + timedelta(days=week, hours=1, minutes=i), status, code)
+    db = tmp_path / "s.duckdb"
+    assert run_triage("--db", db, "ingest", write_lines(tmp_path / "a.log", lines)).returncode == 0
+    codes = {c["code"]: c for c in report(db, "--week", "2026-W47")["codes"]}
+    assert (codes["flaky"]["status"], codes["flaky"]["count"]) == (422, 1)
+    assert (codes["tied"]["status"], codes["tied"]["count"]) == (400, 2)  # a tie: the smallest

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pytest
 
 from tests.conftest import all_rows, as_bytes, ingest, log_line, one, run_triage, write_lines
+from tests.interrupting import start
 from triage.discover import discover
 from triage.store import open_store
 
@@ -255,11 +256,13 @@ def test_grown_stdin_continues_after_a_last_line_without_newline(tmp_path):
 def test_ctrl_c_while_reading_stdin_leaves_no_spool_file(tmp_path):
     spool_dir = tmp_path / "tmp"
     spool_dir.mkdir()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "triage", "--db", str(tmp_path / "s.duckdb"), "ingest", "-"],
+    # (start: Ctrl-C at its default, as at a terminal; a CI step may start with it ignored)
+    proc = start(
+        "--db",
+        tmp_path / "s.duckdb",
+        "ingest",
+        "-",
         stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
         env={**os.environ, "TMPDIR": str(spool_dir)},
     )
     proc.stdin.write(content(range(3)))

@@ -295,8 +295,10 @@ def _data_quality(store: Store, report: dict, start, end, tz: str) -> dict:
     files: dict[int, dict] = {}
     by_reason: dict[str, int] = {}
     for row in store.rows("report_data_quality", {"start": start, "end": end}):
-        file = files.setdefault(row["source_id"], {"path": row["path"], "lines": row["lines"]})
-        file["rejected"] = file.get("rejected", 0) + row["rejected"]
+        file = files.setdefault(
+            row["source_id"], {"path": row["path"], "lines": row["lines"], "rejected": 0}
+        )
+        file["rejected"] += row["rejected"]
         if row["reason"] is not None:
             by_reason[row["reason"]] = by_reason.get(row["reason"], 0) + row["rejected"]
     return {

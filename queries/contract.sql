@@ -1,14 +1,10 @@
 -- name: contract_failures
 -- The failures a contract check looks at: failed requests between $since and $until (an error
--- status or error information of any kind: `failed`), as the temporary table contract_staged:
--- the fields checked, the log shape the line was read as, and the row id in failed_requests
--- that names an example (examples_at). contract_input_staged then names it contract_input.
+-- status or error information of any kind: `failed`), counted by what the checks judge
+-- (failure_groups), as the temporary table contract_staged; contract_input_staged then names
+-- it contract_input.
 CREATE OR REPLACE TEMP TABLE contract_staged AS
-    SELECT rowid AS row_id, source_id, line_no, ts, status, shape, error_source, error_type,
-           error_code, error_status, error_request_id,
-           error_request_id <> request_id AS request_id_differs
-    FROM failed_requests
-    WHERE ($since IS NULL OR ts >= $since) AND ($until IS NULL OR ts < $until);
+    SELECT * FROM failure_groups($since::TIMESTAMPTZ, $until::TIMESTAMPTZ, $examples);
 
 -- name: contract_input_staged
 -- contract_input is a view in both uses (the report's is over report_failures), so that one
@@ -16,7 +12,7 @@ CREATE OR REPLACE TEMP TABLE contract_staged AS
 CREATE OR REPLACE TEMP VIEW contract_input AS SELECT * FROM contract_staged;
 
 -- name: contract_violations
--- Every failure in contract_input checked against the documented contract (the catalogue
+-- Every failure group in contract_input (failure_groups) checked against the documented contract (the catalogue
 -- registered as catalog_types / catalog_codes). One row per (violation, type, code, status,
 -- error_source) with its count, first and last seen and the row ids of examples.
 -- The type and code are checked wherever the line carried them (error_source: an error
@@ -30,19 +26,13 @@ CREATE OR REPLACE TEMP VIEW contract_input AS SELECT * FROM contract_staged;
 -- from the HTTP status; no requestId, one that is not a UUID, or one that differs from the
 -- line's request id.
 WITH shapes AS (
-    -- failures that look alike to every check, counted together: the checks then run once
-    -- per shape, not once per failure
+    -- failure groups that look alike to every check, counted together: the checks then run
+    -- once per shape, not once per group
     SELECT error_source, status, error_type, error_code,
            coalesce(shape, 'triage') = 'triage' AS api_shape,
-           error_status IS NOT NULL
-               AND try_cast(error_status AS INTEGER) IS DISTINCT FROM status AS body_status_differs,
-           error_request_id IS NULL AS body_id_missing,
-           error_request_id IS NOT NULL
-               AND try_cast(error_request_id AS UUID) IS NULL AS body_id_not_uuid,
-           coalesce(request_id_differs, false) AS body_id_differs,
-           count(*) AS n, min(ts) AS first_seen, max(ts) AS last_seen,
-           max({'ts': ts, 'source_id': source_id, 'line_no': line_no, 'row_id': row_id},
-               greatest($examples, 1)) AS latest
+           body_status_differs, body_id_missing, body_id_not_uuid, body_id_differs,
+           sum(n) AS n, min(first_seen) AS first_seen, max(last_seen) AS last_seen,
+           flatten(list(latest)) AS latest
     FROM contract_input
     GROUP BY ALL
 ), checked AS (

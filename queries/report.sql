@@ -8,14 +8,6 @@ SET preserve_insertion_order = false;
 -- Back to DuckDB's default once the report is staged: the connection may run other queries.
 RESET preserve_insertion_order;
 
--- name: most_common_macro
--- most_common(x): the most frequent non-NULL value of x in a group, ties going to the
--- smallest value. DuckDB's mode() breaks ties arbitrarily, and the report must come out the
--- same, byte for byte, every time.
-CREATE OR REPLACE TEMP MACRO most_common(x) AS
-    list_sort(list_transform(map_entries(histogram(x)),
-                             lambda e: {'n': -e.value::BIGINT, 'v': e.key}))[1].v;
-
 -- name: report_stage_counts
 -- report_counts: requests, failures and server errors per local day and hour (of the zone
 -- whose UTC offsets are $offset_starts / $utc_offsets: see local_time), per week, so no
@@ -44,28 +36,20 @@ CREATE OR REPLACE TEMP TABLE report_counts AS
     FROM slots GROUP BY ALL;
 
 -- name: report_stage_failures
--- report_failures: every failed request of the two weeks, from failed_requests (a small
--- share of the store's rows, and narrow). This week's carry what the sections show, with
--- their 15-minute slot, one row each (n = 1); the previous week's are only counted by code
--- (or status, without error information) and org, so they are staged counted: one row per
--- status, org, type, code and error source, with its count n (the rest NULL). Staging every
--- failure of the previous week cost a third of the report at 50M lines.
--- The few example ids are fetched afterwards by row id (examples_at); among failures at the
--- same time the later file and line win, so that stores made of the same files give the same
--- examples (row ids follow no order: ingest writes rows in parallel).
+-- report_failures: the failed requests of the two weeks, from failed_requests, counted. This
+-- week's by everything its sections tell apart (failure_groups: 640,000 failures at 50M
+-- lines are a few hundred groups, so no section reads failures one by one), each group with
+-- its count n and its two latest failures (latest), whose ids are fetched by row id at the
+-- end (examples_at). The previous week is only compared by code (or status, without error
+-- information) and org, so it is counted by those alone (the other columns NULL): half the
+-- cost of its full groups, whose checks of the error body it never uses.
 CREATE OR REPLACE TEMP TABLE report_failures AS
-    SELECT 'this' AS week, epoch_us(ts) // 900000000 AS slot, rowid AS row_id,
-           source_id, line_no, ts, method, route, status, org_id, api_key_id, error_type,
-           error_code, error_source, shape, error_status, error_request_id,
-           error_request_id <> request_id AS request_id_differs, 1 AS n
-    FROM failed_requests
-    WHERE ts >= $start AND ts < $end
-    UNION ALL
-    SELECT 'prev', NULL, NULL, NULL, NULL, NULL, NULL, NULL, status, org_id, NULL, error_type,
-           error_code, error_source, NULL, NULL, NULL, NULL, count(*)
+    SELECT 'this' AS week, * FROM failure_groups($start::TIMESTAMPTZ, $end::TIMESTAMPTZ, 2)
+    UNION ALL BY NAME
+    SELECT 'prev' AS week, status, org_id, error_type, error_code, error_source, count(*) AS n
     FROM failed_requests
     WHERE ts >= $prev_start AND ts < $start
-    GROUP BY status, org_id, error_type, error_code, error_source;
+    GROUP BY ALL;
 
 -- name: report_headline
 -- Requests, failures, server errors and orgs affected, this week and the previous one, and
@@ -85,7 +69,7 @@ GROUP BY w.week;
 -- Failures by type and code, this week against the previous one. Failures with no error
 -- information at all (error_source 'none', `bare`: an access log of a proxy or web server)
 -- have no type or code to tell them apart, so they are told apart by their status. A code's
--- status is its most frequent over both weeks (rows weighted by n, ties to the smallest).
+-- status is its most frequent over both weeks (weighted by the counts, ties to the smallest).
 WITH failures AS (
     SELECT *, error_source = 'none' AS bare,
            CASE WHEN error_source = 'none' THEN status END AS bare_status
@@ -99,12 +83,12 @@ WITH failures AS (
 )
 SELECT f.error_type AS type, f.error_code AS code,
        coalesce(any_value(f.bare_status), any_value(s.status)) AS status, f.bare,
-       count(*) FILTER (WHERE f.week = 'this') AS count,
+       coalesce(sum(f.n) FILTER (WHERE f.week = 'this'), 0) AS count,
        coalesce(sum(f.n) FILTER (WHERE f.week = 'prev'), 0) AS prev_count,
        count(DISTINCT f.org_id) FILTER (WHERE f.week = 'this') AS orgs,
-       -- the two latest (top-n, not a sort of every failure of the code)
-       list_transform(max({'ts': f.ts, 'source_id': f.source_id, 'line_no': f.line_no,
-                           'row_id': f.row_id}, 2) FILTER (WHERE f.week = 'this'),
+       -- the two latest of the code: the latest of its groups, merged
+       list_transform(list_sort(flatten(list(f.latest) FILTER (WHERE f.week = 'this')),
+                                'DESC')[1:2],
                       lambda x: x.row_id) AS example_rows
 FROM failures f
 LEFT JOIN statuses s
@@ -119,36 +103,52 @@ ORDER BY count DESC, prev_count DESC, type, code, status;
 -- This week's top failing route and code pairs, with the route's requests. bare_statuses
 -- counts the statuses of a pair whose every failure has no error information (NULL for
 -- the others).
-SELECT f.method, f.route, f.error_code AS code, count(*) AS count,
+WITH pairs AS (
+    SELECT method, route, error_code AS code, status, sum(n) AS count,
+           bool_and(error_source = 'none') AS bare
+    FROM report_failures WHERE week = 'this'
+    GROUP BY ALL
+)
+SELECT p.method, p.route, p.code, sum(p.count) AS count,
        any_value(r.requests) AS route_requests,
-       CASE WHEN bool_and(f.error_source = 'none') THEN histogram(f.status) END AS bare_statuses
-FROM report_failures f
+       CASE WHEN bool_and(p.bare) THEN map_from_entries(list((p.status, p.count)
+                                                            ORDER BY p.status)) END
+           AS bare_statuses
+FROM pairs p
 LEFT JOIN (SELECT method, route, sum(requests) AS requests FROM report_counts
            WHERE week = 'this' GROUP BY ALL) r USING (method, route)
-WHERE f.week = 'this'
-GROUP BY f.method, f.route, f.error_code
-ORDER BY count DESC, f.route, f.method, code
+GROUP BY p.method, p.route, p.code
+ORDER BY count DESC, p.route, p.method, p.code
 LIMIT $limit;
 
 -- name: report_top
--- This week's most affected orgs and API keys (ids only), with their main failure code.
-SELECT dimension, id, count(*) AS failures, most_common(error_code) AS main_code,
-       count(DISTINCT error_code) AS codes
-FROM (
-    SELECT 'org' AS dimension, org_id AS id, error_code FROM report_failures
-    WHERE week = 'this' AND org_id IS NOT NULL
-    UNION ALL
-    SELECT 'key', api_key_id, error_code FROM report_failures
-    WHERE week = 'this' AND api_key_id IS NOT NULL
+-- This week's most affected orgs and API keys (ids only), with their main failure code (the
+-- most frequent, ties to the smallest; NULL when none of their failures has a code).
+WITH per_code AS (
+    SELECT dimension, id, error_code, sum(n) AS n
+    FROM (
+        SELECT 'org' AS dimension, org_id AS id, error_code, n FROM report_failures
+        WHERE week = 'this' AND org_id IS NOT NULL
+        UNION ALL
+        SELECT 'key', api_key_id, error_code, n FROM report_failures
+        WHERE week = 'this' AND api_key_id IS NOT NULL
+    )
+    GROUP BY ALL
 )
+SELECT dimension, id, sum(n) AS failures,
+       arg_min(error_code, {'n': -n, 'code': error_code}) FILTER (WHERE error_code IS NOT NULL)
+           AS main_code,
+       count(error_code) AS codes
+FROM per_code
 GROUP BY dimension, id
-QUALIFY row_number() OVER (PARTITION BY dimension ORDER BY count(*) DESC, id) <= $limit
+QUALIFY row_number() OVER (PARTITION BY dimension ORDER BY sum(n) DESC, id) <= $limit
 ORDER BY dimension DESC, failures DESC, id;
 
 -- name: report_daily
 -- This week's requests and failures per day, and failures per day by type (for the chart),
 -- local days (see local_time). Failures with no error information count under the type
--- $no_error_body, other failures without a type under '?'.
+-- $no_error_body, other failures without a type under '?'. The types per quarter hour are
+-- counted from failed_requests ($start to $end): report_failures holds no times.
 SELECT c.day, c.requests, c.failures, c.server_errors, t.by_type
 FROM (SELECT day, sum(requests) AS requests, sum(failures) AS failures,
              sum(server_errors) AS server_errors
@@ -157,12 +157,12 @@ LEFT JOIN (SELECT day, map_from_entries(list((type, n))) AS by_type
            FROM (SELECT strftime(local_time(to_timestamp(slot * 900), $offset_starts,
                                             $utc_offsets), '%Y-%m-%d') AS day,
                         type, sum(n) AS n
-                 FROM (SELECT slot,
+                 FROM (SELECT epoch_us(ts) // 900000000 AS slot,
                               coalesce(error_type,
                                        CASE WHEN error_source = 'none' THEN $no_error_body
                                             ELSE '?' END) AS type,
                               count(*) AS n
-                       FROM report_failures WHERE week = 'this' GROUP BY ALL)
+                       FROM failed_requests WHERE ts >= $start AND ts < $end GROUP BY ALL)
                  GROUP BY ALL)
            GROUP BY day) t USING (day)
 ORDER BY c.day;
@@ -197,6 +197,4 @@ ORDER BY s.path, s.source_id, r.reason;
 -- This week's staged failures as the contract check's input (see contract_failures), so the
 -- report's contract section does not scan the store again. A view: the check reads it once.
 CREATE OR REPLACE TEMP VIEW contract_input AS
-    SELECT row_id, source_id, line_no, ts, status, shape, error_source, error_type, error_code,
-           error_status, error_request_id, request_id_differs
-    FROM report_failures WHERE week = 'this';
+    SELECT * EXCLUDE (week) FROM report_failures WHERE week = 'this';

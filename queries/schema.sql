@@ -85,9 +85,10 @@ CREATE OR REPLACE TEMP MACRO local_time(ts, starts, offsets) AS
 CREATE OR REPLACE TEMP MACRO minute_of(ts) AS
     (epoch_us(ts) - (epoch_us(ts) % 60000000 + 60000000) % 60000000) // 60000000;
 
--- name: requests_per_minute_macro
--- requests_per_minute(since, until), made on every connection once its schema is current
--- (open_store; DuckDB binds a table macro's tables when it is made): requests, failures and
+-- name: table_macros
+-- The table macros, made on every connection once its schema is current (open_store; DuckDB
+-- binds a table macro's tables when it is made).
+-- requests_per_minute(since, until): requests, failures and
 -- server errors by method, route and minute (minute_of) between two instants, as rows to be
 -- summed (a key may have several: each caller groups as it needs). Exact: the minutes wholly
 -- inside come from the roll-up request_minutes, the part minutes at either end from the
@@ -113,6 +114,30 @@ CREATE OR REPLACE TEMP MACRO requests_per_minute(since, until) AS TABLE
     FROM events
     WHERE kind = 'request' AND ts >= since AND ts < until
       AND ts >= to_timestamp(greatest(minute_of(until), first_whole_minute(since)) * 60);
+-- failure_groups(since, until, examples): the failed requests between two instants (either
+-- NULL: unbounded), counted by everything the weekly report and the contract check tell
+-- failures apart by: route, status, org, key, type, code, where the error information came
+-- from, the log shape, and how the error body matches the line. Each group keeps its first
+-- and last time and its latest `examples` failures (at least one), each as {ts, source_id,
+-- line_no, row_id}: the row id in failed_requests names it (examples_at), and among failures
+-- at the same time the later file and line come first, so that stores made of the same files
+-- give the same examples (row ids follow no order: ingest writes rows in parallel). A week of
+-- 640,000 failures is a few hundred groups: every section reads those, not the failures.
+CREATE OR REPLACE TEMP MACRO failure_groups(since, until, examples) AS TABLE
+    SELECT method, route, status, org_id, api_key_id, error_type, error_code, error_source,
+           shape,
+           error_status IS NOT NULL
+               AND try_cast(error_status AS INTEGER) IS DISTINCT FROM status AS body_status_differs,
+           error_request_id IS NULL AS body_id_missing,
+           error_request_id IS NOT NULL
+               AND try_cast(error_request_id AS UUID) IS NULL AS body_id_not_uuid,
+           coalesce(error_request_id <> request_id, false) AS body_id_differs,
+           count(*) AS n, min(ts) AS first_seen, max(ts) AS last_seen,
+           max({'ts': ts, 'source_id': source_id, 'line_no': line_no, 'row_id': rowid},
+               greatest(examples, 1)) AS latest
+    FROM failed_requests
+    WHERE (since IS NULL OR ts >= since) AND (until IS NULL OR ts < until)
+    GROUP BY ALL;
 
 -- name: has_meta_table
 -- Whether the open database has triage's meta table (is a triage store at all).

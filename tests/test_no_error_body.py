@@ -205,3 +205,21 @@ def test_lookup_and_summary_of_a_sidecar_failure(db):
     summary = run(db, "summary", ENVOY)
     assert "failed with HTTP 503 (no error body logged)" in summary
     assert "not in the documented catalogue" not in summary and "None" not in summary
+
+
+def test_a_routes_statuses_in_the_report_are_counted_per_failure(tmp_path):
+    """The report counts failures in groups; a route's statuses still weigh each failure."""
+    line = (
+        '203.0.113.{n} - - [16/Nov/2026:15:3{n}:00 +0000] "GET /docs/page HTTP/1.1" {status} '
+        '153 "-" "Mozilla/5.0"'
+    )
+    statuses = [503, 503, 404, 503]
+    write_lines(
+        tmp_path / "edge.log",
+        [line.format(n=n, status=status) for n, status in enumerate(statuses, 1)],
+    )
+    db = str(tmp_path / "t.duckdb")
+    run(db, "ingest", str(tmp_path / "edge.log"))
+    routes = run(db, "report", "weekly", "--week", "2026-W47").split("## Top failing routes")[1]
+    (row,) = [line for line in routes.splitlines() if "/docs/page" in line]
+    assert "HTTP 503 ×3, 404" in row and "| 4 |" in row

@@ -46,7 +46,7 @@ def check_contract(
     if staged:  # the weekly report has already put the week's failures in contract_input
         store.run("report_contract_input")
     else:
-        store.run("contract_failures", {"since": since, "until": until})
+        store.run("contract_failures", {"since": since, "until": until, "examples": examples})
         store.run("contract_input_staged")
     rows = store.rows("contract_violations", {"examples": examples})
     found = store.examples_at([r for row in rows for r in row["example_rows"]])

@@ -98,7 +98,6 @@ def weekly(
     prev_hours = len(local_hours(prev_start, start, tz))
     starts, offsets = utc_offsets(tz, prev_start, end)
     local = {"offset_starts": starts, "utc_offsets": offsets}  # local days and hours, in SQL
-    store.run("most_common_macro")
     store.run("report_unordered_staging")
     try:
         stage_minutes(store, start, end)  # this week per route and minute: counts, incidents
@@ -127,7 +126,12 @@ def weekly(
     charted = {
         "codes": _codes(store, baseline_ok),
         "daily": _daily(
-            store.rows("report_daily", {**local, "no_error_body": labels.NO_ERROR_BODY}), start, tz
+            store.rows(
+                "report_daily",
+                {**local, "start": start, "end": end, "no_error_body": labels.NO_ERROR_BODY},
+            ),
+            start,
+            tz,
         ),
         "hourly": store.rows("report_hourly"),
     }

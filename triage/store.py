@@ -153,7 +153,7 @@ class Store:
                     raise _open_error(self.path, exc) from None
                 time.sleep(0.1)
         self.run("configure_connection")
-        self.run("requests_per_minute_macro")  # as open_store: a connection's macros are its own
+        self.run("table_macros")  # as open_store: a connection's macros are its own
 
     def register_catalog(self) -> None:
         """Make the documented error catalogue joinable as catalog_types / catalog_codes."""
@@ -258,7 +258,7 @@ def open_store(path: Path | str | None = None, *, read_only: bool = False) -> St
         _migrate(store, version)
     _check_rid_hash(store, writable=not read_only)
     # (DuckDB binds a table macro's tables when it is made: only once the schema is current)
-    store.run("requests_per_minute_macro")
+    store.run("table_macros")
     return store
 
 

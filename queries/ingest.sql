@@ -447,14 +447,18 @@ SELECT
     (hash(request_id) >> 32)::UINTEGER AS rid_hash  -- what lookups filter first
 FROM classified;
 
--- name: ingest_counts
--- What one ingest added from one source: rows by kind, rejects by reason, and how many of
--- them were repaired (invalid UTF-8 bytes replaced).
-SELECT kind, coalesce(reject_reason, '') AS reason, count(*) AS n,
-       count(*) FILTER (WHERE repaired) AS repaired
+-- name: count_new_lines
+-- What one ingest added from one source (its lines after $after_line): rows by kind, rejects
+-- by reason, how many were repaired (invalid UTF-8 bytes replaced) and their first and last
+-- time, added to source_lines in the same transaction (schema.sql, migrate_to_v8) and
+-- returned for the ingest's summary.
+INSERT INTO source_lines
+SELECT source_id, kind, reject_reason, count(*), count(*) FILTER (WHERE repaired), min(ts),
+       max(ts)
 FROM records
 WHERE source_id = $source_id AND line_no > $after_line
-GROUP BY ALL;
+GROUP BY ALL
+RETURNING kind, coalesce(reject_reason, '') AS reason, lines, repaired;
 
 -- name: find_sources_by_head
 -- Sources whose identity (hash of their first head_len bytes) matches a file's head.
@@ -523,6 +527,10 @@ DELETE FROM request_index_tail WHERE source_id = $source_id;
 -- name: forget_source_minutes
 -- Delete a source's counts in request_minutes, with its rows (forget_source_rows).
 DELETE FROM request_minutes WHERE source_id = $source_id;
+
+-- name: forget_source_lines
+-- Delete a source's counts in source_lines, with its rows (forget_source_rows).
+DELETE FROM source_lines WHERE source_id = $source_id;
 
 -- name: index_new_rows
 -- Index the request ids of the rows just written for a source (its lines after $after_line)

@@ -176,14 +176,27 @@ GROUP BY ALL ORDER BY day, hour;
 -- name: report_data_quality
 -- What the week's numbers stand on: the files that hold its events, their lines, and the
 -- lines rejected from those files, by reason (one row per file and reason; reason NULL for a
--- file with none). Rejects are grouped before the join: the week's files are a few, their
--- rejects a small share of their lines.
-WITH week_sources AS (
-    SELECT DISTINCT source_id FROM records WHERE ts >= $start AND ts < $end
+-- file with none). A file holds some of the week when it has requests in the week's whole
+-- minutes (request_minutes); only the files whose time span (source_lines) reaches into the
+-- week without such requests are looked for among the rows (none, most weeks: DuckDB then
+-- skips the scan). The rejects are counted from source_lines, not found among the rows.
+WITH with_requests AS (
+    SELECT DISTINCT source_id FROM request_minutes
+    WHERE minute >= first_whole_minute($start::TIMESTAMPTZ)
+      AND minute < minute_of($end::TIMESTAMPTZ)
+), unsure AS (
+    SELECT source_id FROM source_lines WHERE first_ts < $end AND last_ts >= $start
+    EXCEPT
+    SELECT source_id FROM with_requests
+), week_sources AS (
+    SELECT source_id FROM with_requests
+    UNION
+    SELECT DISTINCT source_id FROM records
+    WHERE ts >= $start AND ts < $end AND source_id IN (SELECT source_id FROM unsure)
 ), rejected AS (
-    SELECT source_id, reject_reason AS reason, count(*) AS lines
-    FROM records
-    WHERE kind = 'reject' AND source_id IN (SELECT source_id FROM week_sources)
+    SELECT source_id, reject_reason AS reason, sum(lines) AS lines
+    FROM source_lines
+    WHERE kind = 'reject'
     GROUP BY ALL
 )
 SELECT s.source_id, s.path, s.lines_consumed AS lines, r.reason,

@@ -323,3 +323,25 @@ FROM records
 WHERE kind = 'request' AND ts IS NOT NULL
 GROUP BY ALL
 ORDER BY minute;
+
+-- name: migrate_to_v8
+-- Version 8 adds source_lines, what each source's lines became: rows per kind (and reject
+-- reason), how many were repaired, and the first and last time among them, so that saying
+-- what a store or a week's files hold, and what was rejected from them, reads a few rows,
+-- not every row. Each ingest adds the counts of the rows it writes, in the same transaction;
+-- a source read again loses its counts with its rows. Several rows may share a key (a file
+-- appended to later adds its own): readers sum them.
+CREATE TABLE IF NOT EXISTS source_lines (
+    source_id BIGINT NOT NULL,
+    kind VARCHAR NOT NULL,
+    reject_reason VARCHAR,
+    lines BIGINT NOT NULL,
+    repaired BIGINT NOT NULL,
+    first_ts TIMESTAMPTZ,
+    last_ts TIMESTAMPTZ
+);
+INSERT INTO source_lines
+SELECT source_id, kind, reject_reason, count(*), count(*) FILTER (WHERE repaired), min(ts),
+       max(ts)
+FROM records
+GROUP BY ALL;

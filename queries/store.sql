@@ -1,17 +1,18 @@
 -- name: store_overview
--- One row summarising the store for `triage info`: what it holds and the time it covers.
+-- One row summarising the store for `triage info`: what it holds and the time it covers,
+-- from the per-source counts (source_lines), however big the store.
 SELECT
     (SELECT count(*) FROM sources) AS sources,
-    count(*) FILTER (WHERE kind = 'request') AS requests,
-    count(*) FILTER (WHERE kind = 'trace') AS trace_events,
-    count(*) FILTER (WHERE kind = 'log') AS log_events,
-    count(*) FILTER (WHERE kind = 'reject') AS rejected,
-    count(*) FILTER (WHERE kind <> 'reject' AND repaired) AS repaired,
+    coalesce(sum(lines) FILTER (WHERE kind = 'request'), 0) AS requests,
+    coalesce(sum(lines) FILTER (WHERE kind = 'trace'), 0) AS trace_events,
+    coalesce(sum(lines) FILTER (WHERE kind = 'log'), 0) AS log_events,
+    coalesce(sum(lines) FILTER (WHERE kind = 'reject'), 0) AS rejected,
+    coalesce(sum(repaired) FILTER (WHERE kind <> 'reject'), 0) AS repaired,
     (SELECT coalesce(sum(blank_lines), 0) FROM sources) AS blank_lines,
-    min(ts) AS first_event,
-    max(ts) AS last_event,
+    min(first_ts) AS first_event,
+    max(last_ts) AS last_event,
     (SELECT max(last_ingested_at) FROM sources) AS last_ingested_at
-FROM records;
+FROM source_lines;
 
 -- name: store_sources
 -- Every ingested source with what was taken from it, newest first.
@@ -31,9 +32,10 @@ GROUP BY ALL
 ORDER BY s.last_ingested_at DESC, s.source_id DESC;
 
 -- name: rejects_by_reason
--- Rejected lines counted by reason, most common first.
-SELECT reason, count(*) AS lines
-FROM rejects
+-- Rejected lines counted by reason, most common first (from source_lines).
+SELECT reject_reason AS reason, sum(lines) AS lines
+FROM source_lines
+WHERE kind = 'reject'
 GROUP BY reason
 ORDER BY lines DESC, reason;
 

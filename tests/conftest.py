@@ -146,6 +146,27 @@ def request_minutes_drift(con) -> tuple[int, list[tuple]]:
     return int(expected), drift
 
 
+def source_lines_drift(con) -> tuple[int, list[tuple]]:
+    """source_lines against a recount of records per source, kind and reject reason: how
+    many rows it should count, and every key whose counts or times differ (none when exact)."""
+    recount = """
+        SELECT source_id, kind, reject_reason, count(*) AS lines,
+               count(*) FILTER (WHERE repaired) AS repaired, min(ts) AS first_ts,
+               max(ts) AS last_ts
+        FROM records GROUP BY ALL"""
+    rolled = """
+        SELECT source_id, kind, reject_reason, sum(lines)::BIGINT AS lines,
+               sum(repaired)::BIGINT AS repaired, min(first_ts) AS first_ts,
+               max(last_ts) AS last_ts
+        FROM source_lines GROUP BY ALL"""
+    (expected,) = con.execute("SELECT count(*) FROM records").fetchone()
+    drift = con.execute(
+        f"(SELECT 'missing', * FROM ({recount} EXCEPT ALL {rolled})) "
+        f"UNION ALL (SELECT 'extra', * FROM ({rolled} EXCEPT ALL {recount}))"
+    ).fetchall()
+    return int(expected), drift
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _own_cache_dir(tmp_path_factory):
     """triage keeps compiled templates in the user's cache directory: the suite's runs, in

@@ -51,7 +51,12 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
 import triage.ingest
-from tests.conftest import failed_requests_drift, request_index_drift, request_minutes_drift
+from tests.conftest import (
+    failed_requests_drift,
+    request_index_drift,
+    request_minutes_drift,
+    source_lines_drift,
+)
 from triage.ingest import ingest_paths
 from triage.store import open_store
 
@@ -98,10 +103,12 @@ def stored(db: Path) -> tuple[Counter, int, int, int, list]:
         failures, drift = failed_requests_drift(s.con)
         indexed, index_drift = request_index_drift(s.con)
         requests, minutes_drift = request_minutes_drift(s.con)
+        rows, lines_drift = source_lines_drift(s.con)
     assert failures == sum(1 for rid in ids if int(rid[1:]) % 3 == 0)
     assert requests == sum(1 for rid in ids if int(rid[1:]) % 3 < 2)
     assert indexed == total
-    return ids, total, distinct, rejects, drift + index_drift + minutes_drift
+    assert rows == sum(ids.values()) + rejects  # every event and every reject
+    return ids, total, distinct, rejects, drift + index_drift + minutes_drift + lines_drift
 
 
 class IngestModel(RuleBasedStateMachine):

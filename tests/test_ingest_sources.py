@@ -23,6 +23,7 @@ from tests.conftest import (
     request_line,
     request_minutes_drift,
     run_triage,
+    source_lines_drift,
     write_lines,
 )
 from tests.test_store_schema import make_old_store
@@ -316,3 +317,5 @@ def test_a_reread_replaces_the_failed_requests_index_entries_and_counts_it_kept(
     assert request_index_drift(store.con) == (6, [])
     assert request_minutes_drift(store.con) == (6, [])
     assert one(store, "SELECT sum(requests) FROM request_minutes") == (6,)
+    assert source_lines_drift(store.con) == (6, [])
+    assert one(store, "SELECT sum(lines) FROM source_lines") == (6,)

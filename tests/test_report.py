@@ -15,7 +15,14 @@ from pathlib import Path
 import pytest
 
 from tests import sample_truth
-from tests.conftest import SAMPLE_LOGS, assert_one_error_line, run_triage, write_lines
+from tests.conftest import (
+    SAMPLE_LOGS,
+    assert_one_error_line,
+    log_line,
+    request_line,
+    run_triage,
+    write_lines,
+)
 from tests.interrupting import (
     Output,
     assert_interrupted,
@@ -203,6 +210,29 @@ def test_a_week_with_a_gap_lists_the_hours_without_data(tmp_path):
     ]
     assert "10 of 168 hours" in data["coverage_note"]
     assert data["headline"]["server_errors"]["value"] == 7
+
+
+def test_data_quality_names_the_files_that_hold_some_of_the_week_and_only_those(tmp_path):
+    """A file of trace lines alone is found though it holds no request; a file whose lines
+    fall before and after the week (its time span covers the week) is not."""
+    api = write_lines(tmp_path / "api.log", [request_line(1), request_line(2)])
+    traces = write_lines(tmp_path / "traces.log", [log_line(3), "{broken", log_line(4)])
+    around = write_lines(
+        tmp_path / "around.log",
+        [
+            request_line(5, timestamp="2026-11-10T10:00:00Z"),  # 2026-W46
+            "[1]",
+            request_line(6, timestamp="2026-11-24T10:00:00Z"),  # 2026-W48
+        ],
+    )
+    db = tmp_path / "s.duckdb"
+    assert run_triage("--db", db, "ingest", api, traces, around).returncode == 0
+    dq = report(db, "--week", "2026-W47")["data_quality"]
+    assert sorted((Path(f["path"]).name, f["lines"], f["rejected"]) for f in dq["files"]) == [
+        ("api.log", 2, 0),
+        ("traces.log", 3, 1),
+    ]
+    assert dq["rejected_by_reason"] == {"invalid_json": 1}
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from tests.conftest import (
     request_index_drift,
     request_minutes_drift,
     run_triage,
+    source_lines_drift,
     write_lines,
 )
 from triage import sql
@@ -28,6 +29,7 @@ ADDED = {
     5: [("failed_requests", None)],  # a table
     6: [("request_index", None), ("request_index_tail", None)],
     7: [("request_minutes", None)],
+    8: [("source_lines", None)],
 }
 
 
@@ -108,6 +110,8 @@ def test_an_older_store_gets_its_failed_requests_copied_apart_indexed_and_rolled
         copied = store.con.execute("SELECT request_id FROM failed_requests ORDER BY 1").fetchall()
         indexed, index_drift = request_index_drift(store.con)
         counted, minutes_drift = request_minutes_drift(store.con)
+        rows, lines_drift = source_lines_drift(store.con)
+    assert (rows, lines_drift) == (4, [])
     assert (expected, drift, copied) == (2, [], [("b",), ("c",)])
     assert (indexed, index_drift) == (4, [])
     assert (counted, minutes_drift) == (3, [])

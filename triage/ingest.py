@@ -350,7 +350,7 @@ def _commit_new_lines(
             return result
         rows = 0
         new_rows = {"source_id": source_id, "after_line": reader.lines - result.lines}
-        for kind, reason, n, repaired in store.run("ingest_counts", new_rows).fetchall():
+        for kind, reason, n, repaired in store.run("count_new_lines", new_rows).fetchall():
             rows += n
             if kind == "reject":
                 result.rejected[reason] += n
@@ -388,6 +388,7 @@ def _forget_rows(store: Store, source_id: int) -> None:
         "forget_source_index",
         "forget_source_index_tail",
         "forget_source_minutes",
+        "forget_source_lines",
     ):
         store.run(name, {"source_id": source_id})
 

@@ -22,7 +22,7 @@ from triage.exceptions import StoreBusy, StoreError, first_line
 from triage.mapping import mapping_columns
 from triage.redact import mask
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 REJECTS_SHOWN = 10
 
 # Each step takes a store from version N-1 to N. Version 1 is the first schema.
@@ -34,6 +34,7 @@ MIGRATIONS = {
     5: "migrate_to_v5",
     6: "migrate_to_v6",
     7: "migrate_to_v7",
+    8: "migrate_to_v8",
 }
 
 

@@ -2,16 +2,17 @@
 -- Failures (requests with an error status or error information: `failed`), grouped by the
 -- keys whose $by_* flag is true (the others stay NULL and group nothing): count, share of all failures
 -- in scope, the route's request count (when grouped by route), distinct orgs, first and last
--- seen, and examples, newest first: each its request id and where it was logged
--- (`file:line`, for the failures that have no id). bare_statuses counts the statuses of a
+-- seen, and examples, newest first, as row ids in failed_requests (examples_at reads their
+-- request ids and places: carrying ids and file names through the grouping cost four times
+-- the grouping itself at 50M lines). bare_statuses counts the statuses of a
 -- group whose every failure has no error information (error_source 'none': an access log
 -- of a proxy or web server); it is NULL for every other group. Day and hour buckets are
 -- local times of the zone whose UTC offsets are $offset_starts / $utc_offsets (see
 -- local_time). The failures are read from failed_requests, their narrow copy; only the
 -- route's request count reads the whole store.
 WITH failures AS (
-    SELECT f.*, s.path || ':' || f.line_no AS place
-    FROM failed_requests f JOIN sources s USING (source_id)
+    SELECT *, rowid AS row_id
+    FROM failed_requests
     WHERE ($since IS NULL OR ts >= $since) AND ($until IS NULL OR ts < $until)
       AND ($org IS NULL OR org_id = $org)
       AND ($route IS NULL OR route = $route)
@@ -33,7 +34,7 @@ WITH failures AS (
         CASE WHEN $by_hour
              THEN strftime(local_time(ts, $offset_starts, $utc_offsets), '%Y-%m-%d %H:00')
         END AS hour,
-        ts, request_id, org_id, status AS failure_status, error_source, place
+        ts, row_id, org_id, status AS failure_status, error_source
     FROM failures
 ), route_requests AS (
     SELECT route, count(*) AS requests
@@ -54,8 +55,7 @@ SELECT
     max(k.ts) AS last_seen,
     -- (the newest $examples: a top-n aggregate, not a sorted list of every failure; its n
     -- must be at least 1)
-    max_by({'request_id': k.request_id, 'place': k.place}, k.ts,
-           greatest($examples, 1))[1:$examples] AS examples,
+    arg_max(k.row_id, k.ts, greatest($examples, 1))[1:$examples] AS example_rows,
     CASE WHEN bool_and(k.error_source = 'none') THEN histogram(k.failure_status) END
         AS bare_statuses
 FROM keyed k

@@ -101,7 +101,9 @@ def group_failures(
         "limit": limit,
     }
     rows = []
-    for raw in store.rows("failures_grouped", params):
+    grouped = store.rows("failures_grouped", params)
+    found = store.examples_at([i for raw in grouped for i in raw["example_rows"]])
+    for raw in grouped:
         row = {k: raw[k] for k in by}
         bare = raw["bare_statuses"]  # every failure of the row without error information
         if bare and "type" in by:
@@ -118,9 +120,7 @@ def group_failures(
         row["orgs"] = raw["orgs"]
         row["first_seen"] = local(raw["first_seen"], filters.tz)
         row["last_seen"] = local(raw["last_seen"], filters.tz)
-        row["examples"] = [
-            labels.example(x["request_id"], x["place"]) for x in raw["examples"] or []
-        ]
+        row["examples"] = [found[i] for i in raw["example_rows"]]
         if "type" in by or "code" in by:
             documented = _documented(raw.get("type"), raw.get("code"), by)
             # the catalogue cannot judge what was never logged

@@ -37,41 +37,51 @@ ORDER BY excess DESC, start;
 
 -- name: incident_impact
 -- What one window cost: requests, failures, server errors, orgs and API keys hit, and the
--- same measures over the $baseline_minutes before the window, for comparison.
-SELECT
-    count(*) FILTER (WHERE ts >= $since) AS requests,
-    count(*) FILTER (WHERE ts >= $since AND failed) AS failures,
-    count(*) FILTER (WHERE ts >= $since AND status >= 500) AS server_errors,
-    count(DISTINCT org_id) FILTER (WHERE ts >= $since AND failed) AS orgs_affected,
-    count(DISTINCT api_key_id) FILTER (WHERE ts >= $since AND failed) AS keys_affected,
-    count(*) FILTER (WHERE ts < $since) AS baseline_requests,
-    count(*) FILTER (WHERE ts < $since AND failed) AS baseline_failures
-FROM events
-WHERE kind = 'request'
-  AND ts >= $since::TIMESTAMPTZ - to_minutes($baseline_minutes::BIGINT) AND ts < $until;
+-- same measures over the $baseline_minutes before the window, for comparison. The counts
+-- come from the per-minute roll-up (requests_per_minute, exact for any window), the orgs
+-- and keys from failed_requests.
+WITH win AS (
+    SELECT coalesce(sum(requests), 0) AS requests, coalesce(sum(failures), 0) AS failures,
+           coalesce(sum(server_errors), 0) AS server_errors
+    FROM requests_per_minute($since::TIMESTAMPTZ, $until::TIMESTAMPTZ)
+), base AS (
+    SELECT coalesce(sum(requests), 0) AS requests, coalesce(sum(failures), 0) AS failures
+    FROM requests_per_minute($since::TIMESTAMPTZ - to_minutes($baseline_minutes::BIGINT),
+                             $since::TIMESTAMPTZ)
+), hit AS (
+    SELECT count(DISTINCT org_id) AS orgs, count(DISTINCT api_key_id) AS keys
+    FROM failed_requests
+    WHERE ts >= $since AND ts < $until
+)
+SELECT win.requests, win.failures, win.server_errors, hit.orgs AS orgs_affected,
+       hit.keys AS keys_affected, base.requests AS baseline_requests,
+       base.failures AS baseline_failures
+FROM win, base, hit;
 
 -- name: incident_breakdown
 -- The window's failures by code and by route (dimension 'code' or 'route'), most first,
--- with the orgs they hit and examples: each its request id and where it was logged
--- (`file:line`, what names a failure without an id). A code row names its type and code
--- (nullif: an empty code is no code) and whether its failures carried no error information
--- at all (bare); a route row names its route as key.
+-- with the orgs they hit and the three earliest as examples (row ids in failed_requests:
+-- examples_at reads their request ids and places; ties in time go to the smaller id, then
+-- the earlier file and line). A code row names its type and code (nullif: an empty code is
+-- no code) and whether its failures carried no error information at all (bare); a route
+-- row names its route as key. Read from failed_requests.
 WITH failures AS (
-    SELECT e.*, e.error_source = 'none' AS bare, s.path || ':' || e.line_no AS place
-    FROM events e JOIN sources s USING (source_id)
-    WHERE e.kind = 'request' AND e.ts >= $since AND e.ts < $until AND e.failed
+    SELECT *, error_source = 'none' AS bare,
+           {'ts': ts, 'request_id': request_id, 'source_id': source_id, 'line_no': line_no,
+            'row_id': rowid} AS example
+    FROM failed_requests
+    WHERE ts >= $since AND ts < $until
 )
 SELECT dimension, key, type, code, bare, status, count(*) AS count,
        count(DISTINCT org_id) AS orgs,
-       list({'request_id': request_id, 'place': place} ORDER BY ts, request_id, place)[1:3]
-           AS examples
+       list_transform(min(example, 3), lambda x: x.row_id) AS example_rows
 FROM (
     SELECT 'code' AS dimension, NULL AS key, error_type AS type, nullif(error_code, '') AS code,
-           bare, status, org_id, request_id, place, ts
+           bare, status, org_id, example
     FROM failures
     UNION ALL
     SELECT 'route', coalesce(method, '') || ' ' || coalesce(route, '?'), NULL, NULL, NULL, NULL,
-           org_id, request_id, place, ts
+           org_id, example
     FROM failures
 )
 GROUP BY ALL

@@ -9,6 +9,7 @@ import random
 
 from tests.conftest import append_lines, ingest, request_minutes_drift, write_lines
 from triage.failures import requests_in_scope
+from triage.incident import summarize
 
 T0 = dt.datetime(2026, 11, 16, 9, 0, tzinfo=dt.UTC)
 
@@ -91,6 +92,34 @@ def test_requests_in_scope_counts_what_a_scan_of_the_requests_counts(tmp_path, s
         ).fetchone()
         got = requests_in_scope(store, since, until)
         assert got == (expected, total, first, last), (since, until)
+
+
+def test_an_incidents_impact_counts_what_a_scan_of_the_requests_counts(tmp_path, store):
+    """Windows and baselines that start and end inside minutes, from the roll-up."""
+    rng = random.Random(11)
+    lines = _lines(rng, 0, 600)
+    for i, line in enumerate(lines):
+        line["orgId"], line["apiKeyId"] = f"org_{i % 5}", f"key_{i % 9}"
+    ingest(store, write_lines(tmp_path / "a.log", lines))
+    recount = """
+        SELECT count(*) FILTER (WHERE ts >= $1), count(*) FILTER (WHERE ts >= $1 AND failed),
+               count(*) FILTER (WHERE ts >= $1 AND status >= 500),
+               count(DISTINCT org_id) FILTER (WHERE ts >= $1 AND failed),
+               count(DISTINCT api_key_id) FILTER (WHERE ts >= $1 AND failed),
+               count(*) FILTER (WHERE ts < $1), count(*) FILTER (WHERE ts < $1 AND failed)
+        FROM events
+        WHERE kind = 'request' AND ts >= $1::TIMESTAMPTZ - to_minutes($3::BIGINT) AND ts < $2"""
+    keys = ("requests", "failures", "server_errors", "orgs_affected", "keys_affected")
+    keys += ("baseline_requests", "baseline_failures")
+    seen = []
+    for _ in range(12):
+        since = T0 + dt.timedelta(milliseconds=rng.randrange(0, 2 * 3600 * 1000))
+        until = since + dt.timedelta(milliseconds=rng.choice([999, 60001, 1800000, 5400000]))
+        impact = summarize(store, since, until).impact
+        expected = store.con.execute(recount, [since, until, impact["baseline_minutes"]]).fetchone()
+        assert tuple(impact[k] for k in keys) == expected, (since, until)
+        seen.append(expected)
+    assert any(e[1] and e[5] for e in seen)  # windows with failures and a baseline
 
 
 def test_a_store_that_let_readers_in_still_counts_from_the_roll_up(tmp_path, store):

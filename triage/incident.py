@@ -135,10 +135,9 @@ def summarize(
     impact["baseline_failure_rate"] = _rate(
         impact["baseline_failures"], impact["baseline_requests"]
     )
-    breakdown = [
-        _breakdown_row(r)
-        for r in store.rows("incident_breakdown", {"since": since, "until": until})
-    ]
+    rows = store.rows("incident_breakdown", {"since": since, "until": until})
+    found = store.examples_at([i for r in rows for i in r["example_rows"]])
+    breakdown = [_breakdown_row(r, found) for r in rows]
     bucket = 1 if minutes <= 120 else 5 if minutes <= 600 else 60
     timeline = store.rows(
         "incident_timeline", {"since": since, "until": until, "bucket_minutes": bucket}
@@ -155,12 +154,13 @@ def summarize(
     )
 
 
-def _breakdown_row(r: dict) -> dict:
-    """A code or route row as the summary shows it: a code row keyed `type / code`."""
+def _breakdown_row(r: dict, found: dict) -> dict:
+    """A code or route row as the summary shows it: a code row keyed `type / code`, its
+    examples read from the rows they name (found: Store.examples_at)."""
     type_name, code, bare = r.pop("type"), r.pop("code"), r.pop("bare")
     if r["dimension"] == "code":
         r["key"] = labels.failure_key(type_name, code, r["status"], bare)
-    r["examples"] = [labels.example(x["request_id"], x["place"]) for x in r["examples"]]
+    r["examples"] = [found[i] for i in r.pop("example_rows")]
     return r
 
 

@@ -562,10 +562,13 @@ DELETE FROM request_index_tail;
 -- name: copy_failed_requests
 -- Copy the failed requests among the rows just written for a source (its lines after
 -- $after_line) into failed_requests, in the same transaction (schema.sql, migrate_to_v5),
--- in time order: DuckDB's zone maps then skip the row groups outside a week.
+-- in time order: DuckDB's zone maps then skip the row groups outside a week. The error
+-- body's id checks are made here, once (migrate_to_v8).
 INSERT INTO failed_requests BY NAME
 SELECT source_id, line_no, ts, request_id, status, route, method, org_id, api_key_id, service,
-       error_type, error_code, error_source, error_status, error_request_id, shape
+       error_type, error_code, error_source, error_status, error_request_id, shape,
+       body_id_not_uuid(error_request_id) AS body_id_not_uuid,
+       body_id_differs(error_request_id, request_id) AS body_id_differs
 FROM records
 WHERE source_id = $source_id AND line_no > $after_line AND kind = 'request' AND failed
 ORDER BY ts;

@@ -84,6 +84,12 @@ CREATE OR REPLACE TEMP MACRO local_time(ts, starts, offsets) AS
 -- the key of request_minutes.
 CREATE OR REPLACE TEMP MACRO minute_of(ts) AS
     (epoch_us(ts) - (epoch_us(ts) % 60000000 + 60000000) % 60000000) // 60000000;
+-- body_id_not_uuid / body_id_differs: whether an error body's requestId is not a UUID, or
+-- differs from its line's request id (the contract's checks; failed_requests keeps both).
+CREATE OR REPLACE TEMP MACRO body_id_not_uuid(error_request_id) AS
+    error_request_id IS NOT NULL AND try_cast(error_request_id AS UUID) IS NULL;
+CREATE OR REPLACE TEMP MACRO body_id_differs(error_request_id, request_id) AS
+    coalesce(error_request_id <> request_id, false);
 
 -- name: table_macros
 -- The table macros, made on every connection once its schema is current (open_store; DuckDB
@@ -122,16 +128,14 @@ CREATE OR REPLACE TEMP MACRO requests_per_minute(since, until) AS TABLE
 -- line_no, row_id}: the row id in failed_requests names it (examples_at), and among failures
 -- at the same time the later file and line come first, so that stores made of the same files
 -- give the same examples (row ids follow no order: ingest writes rows in parallel). A week of
--- 640,000 failures is a few hundred groups: every section reads those, not the failures.
+-- 640,000 failures is a few hundred groups: every section reads those, not the failures. (The
+-- error body's checks were made at ingest: a UUID cast per failure was half of the grouping.)
 CREATE OR REPLACE TEMP MACRO failure_groups(since, until, examples) AS TABLE
     SELECT method, route, status, org_id, api_key_id, error_type, error_code, error_source,
            shape,
            error_status IS NOT NULL
                AND try_cast(error_status AS INTEGER) IS DISTINCT FROM status AS body_status_differs,
-           error_request_id IS NULL AS body_id_missing,
-           error_request_id IS NOT NULL
-               AND try_cast(error_request_id AS UUID) IS NULL AS body_id_not_uuid,
-           coalesce(error_request_id <> request_id, false) AS body_id_differs,
+           error_request_id IS NULL AS body_id_missing, body_id_not_uuid, body_id_differs,
            count(*) AS n, min(ts) AS first_seen, max(ts) AS last_seen,
            max({'ts': ts, 'source_id': source_id, 'line_no': line_no, 'row_id': rowid},
                greatest(examples, 1)) AS latest
@@ -331,6 +335,8 @@ ORDER BY minute;
 -- not every row. Each ingest adds the counts of the rows it writes, in the same transaction;
 -- a source read again loses its counts with its rows. Several rows may share a key (a file
 -- appended to later adds its own): readers sum them.
+-- failed_requests also keeps the error body's id checks (body_id_not_uuid, body_id_differs),
+-- made once as each failure is copied, not by every report and contract check.
 CREATE TABLE IF NOT EXISTS source_lines (
     source_id BIGINT NOT NULL,
     kind VARCHAR NOT NULL,
@@ -345,3 +351,8 @@ SELECT source_id, kind, reject_reason, count(*), count(*) FILTER (WHERE repaired
        max(ts)
 FROM records
 GROUP BY ALL;
+ALTER TABLE failed_requests ADD COLUMN IF NOT EXISTS body_id_not_uuid BOOLEAN;
+ALTER TABLE failed_requests ADD COLUMN IF NOT EXISTS body_id_differs BOOLEAN;
+UPDATE failed_requests
+SET body_id_not_uuid = body_id_not_uuid(error_request_id),
+    body_id_differs = body_id_differs(error_request_id, request_id);

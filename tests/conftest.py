@@ -94,14 +94,25 @@ FAILED_REQUEST_COLUMNS = (
     "source_id, line_no, ts, request_id, status, route, method, org_id, api_key_id, service, "
     "error_type, error_code, error_source, error_status, error_request_id, shape"
 )
+# what failed_requests computes of each copy, restated: a body id that is not a UUID, and one
+# that differs from the line's id (false when either is missing)
+FAILED_REQUEST_CHECKS = (
+    "error_request_id IS NOT NULL AND try_cast(error_request_id AS UUID) IS NULL, "
+    "error_request_id IS NOT NULL AND request_id IS NOT NULL AND error_request_id <> request_id"
+)
 
 
 def failed_requests_drift(con) -> tuple[int, list[tuple]]:
     """failed_requests against a recount of the failed requests in records: how many it
     should hold, and every row that one side has more often than the other (none when the
     copy is exact)."""
-    recount = f"SELECT {FAILED_REQUEST_COLUMNS} FROM records WHERE kind = 'request' AND failed"
-    copy = f"SELECT {FAILED_REQUEST_COLUMNS} FROM failed_requests"
+    recount = (
+        f"SELECT {FAILED_REQUEST_COLUMNS}, {FAILED_REQUEST_CHECKS} "
+        "FROM records WHERE kind = 'request' AND failed"
+    )
+    copy = (
+        f"SELECT {FAILED_REQUEST_COLUMNS}, body_id_not_uuid, body_id_differs FROM failed_requests"
+    )
     (expected,) = con.execute(f"SELECT count(*) FROM ({recount})").fetchone()
     drift = con.execute(
         f"(SELECT 'missing', * FROM ({recount} EXCEPT ALL {copy})) "

@@ -29,7 +29,8 @@ ADDED = {
     5: [("failed_requests", None)],  # a table
     6: [("request_index", None), ("request_index_tail", None)],
     7: [("request_minutes", None)],
-    8: [("source_lines", None)],
+    8: [("source_lines", None), ("failed_requests", "body_id_not_uuid")]
+    + [("failed_requests", "body_id_differs")],
 }
 
 
@@ -39,7 +40,7 @@ def make_old_store(path, log, version: int):
         ingest_paths(store, [str(log)])
     con = duckdb.connect(str(path))
     con.execute("DROP VIEW events; DROP VIEW rejects")
-    for v in range(version + 1, SCHEMA_VERSION + 1):
+    for v in range(SCHEMA_VERSION, version, -1):  # undone newest first
         for table, column in ADDED[v]:
             if column is None:
                 con.execute(f"DROP TABLE {table}")
@@ -84,7 +85,7 @@ def test_a_v2_store_gets_failures_defined_from_what_it_holds(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("version", [2, 4, 5, 6])
+@pytest.mark.parametrize("version", [2, 4, 5, 6, 7])
 def test_an_older_store_gets_its_failed_requests_copied_apart_indexed_and_rolled_up(
     tmp_path, version
 ):
@@ -98,6 +99,10 @@ def test_an_older_store_gets_its_failed_requests_copied_apart_indexed_and_rolled
              "errorCode": "not_found"},
             {"timestamp": "2026-11-16T10:00:02Z", "requestId": "c", "method": "GET",
              "path": "/v1/x", "statusCode": 503},
+            # an error body whose requestId is not a UUID (nor the line's)
+            {"timestamp": "2026-11-16T10:00:02Z", "requestId": "d", "method": "GET",
+             "path": "/v1/x", "statusCode": 400,
+             "error": {"type": "invalid_request_error", "code": "x", "requestId": "nope"}},
             # a failed trace line is no failed request
             {"timestamp": "2026-11-16T10:00:03Z", "requestId": "c", "level": "error",
              "error": {"type": "api_error", "code": "unavailable"}},
@@ -111,10 +116,14 @@ def test_an_older_store_gets_its_failed_requests_copied_apart_indexed_and_rolled
         indexed, index_drift = request_index_drift(store.con)
         counted, minutes_drift = request_minutes_drift(store.con)
         rows, lines_drift = source_lines_drift(store.con)
-    assert (rows, lines_drift) == (4, [])
-    assert (expected, drift, copied) == (2, [], [("b",), ("c",)])
-    assert (indexed, index_drift) == (4, [])
-    assert (counted, minutes_drift) == (3, [])
+        checks = store.con.execute(
+            "SELECT body_id_not_uuid, body_id_differs FROM failed_requests WHERE request_id = 'd'"
+        ).fetchall()
+    assert (rows, lines_drift) == (5, [])
+    assert (expected, drift, copied) == (3, [], [("b",), ("c",), ("d",)])
+    assert checks == [(True, True)]
+    assert (indexed, index_drift) == (5, [])
+    assert (counted, minutes_drift) == (4, [])
 
 
 def test_a_v1_store_is_migrated_and_its_requests_can_be_looked_up(tmp_path):

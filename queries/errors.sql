@@ -1,15 +1,18 @@
 -- name: failures_grouped
 -- Failures (requests with an error status or error information: `failed`), grouped by the
--- keys whose $by_* flag is true (the others stay NULL and group nothing): count, share of all failures
--- in scope, the route's request count (when grouped by route), distinct orgs, first and last
--- seen, and examples, newest first, as row ids in failed_requests (examples_at reads their
--- request ids and places: carrying ids and file names through the grouping cost four times
--- the grouping itself at 50M lines). bare_statuses counts the statuses of a
--- group whose every failure has no error information (error_source 'none': an access log
--- of a proxy or web server); it is NULL for every other group. Day and hour buckets are
--- local times of the zone whose UTC offsets are $offset_starts / $utc_offsets (see
--- local_time). The failures are read from failed_requests, their narrow copy; only the
--- route's request count reads the whole store.
+-- keys whose $by_* flag is true (the others stay NULL and group nothing): count, share of all
+-- failures in scope, the route's request count (when grouped by route), distinct orgs, first
+-- and last seen, and examples, newest first, as row ids in failed_requests (examples_at
+-- reads their request ids and places afterwards). bare_statuses lists the statuses (with
+-- counts, as {s, n}) of a group whose every failure has no error information (error_source
+-- 'none': an access log of a proxy or web server); it is NULL for every other group. Day and
+-- hour buckets are local times of the zone whose UTC offsets are $offset_starts /
+-- $utc_offsets (see local_time). The failures are read from failed_requests, their narrow
+-- copy; only the route's request count reads the whole store.
+-- Grouped in two steps: first by the keys and the org, status and error source (one hash
+-- aggregate of plain counts and top-n), then the few thousand parts by the keys. Distinct
+-- orgs and the statuses over every failure at once made DuckDB aggregate the failures three
+-- times (0.27 s against 0.1 s at 50M lines).
 WITH failures AS (
     SELECT *, rowid AS row_id
     FROM failed_requests
@@ -36,6 +39,16 @@ WITH failures AS (
         END AS hour,
         ts, row_id, org_id, status AS failure_status, error_source
     FROM failures
+), parts AS (
+    SELECT type, code, status, route, method, org, key, service, day, hour, org_id,
+           failure_status, error_source, count(*) AS n, min(ts) AS first_seen,
+           max(ts) AS last_seen,
+           -- (the newest: top-n aggregates, not a sorted list of every failure; their n
+           -- must be at least 1. Paired by rank: ties in time have the same time.)
+           max(ts, greatest($examples, 1)) AS latest_times,
+           arg_max(row_id, ts, greatest($examples, 1)) AS latest_rows
+    FROM keyed
+    GROUP BY ALL
 ), route_requests AS (
     SELECT route, count(*) AS requests
     FROM events
@@ -46,23 +59,23 @@ WITH failures AS (
     GROUP BY route
 )
 SELECT
-    k.type, k.code, k.status, k.route, k.method, k.org, k.key, k.service, k.day, k.hour,
-    count(*) AS count,
-    round(count(*) / sum(count(*)) OVER (), 4) AS share,
+    p.type, p.code, p.status, p.route, p.method, p.org, p.key, p.service, p.day, p.hour,
+    sum(p.n) AS count,
+    round(sum(p.n) / sum(sum(p.n)) OVER (), 4) AS share,
     any_value(rr.requests) AS route_requests,
-    count(DISTINCT k.org_id) AS orgs,
-    min(k.ts) AS first_seen,
-    max(k.ts) AS last_seen,
-    -- (the newest $examples: a top-n aggregate, not a sorted list of every failure; its n
-    -- must be at least 1)
-    arg_max(k.row_id, k.ts, greatest($examples, 1))[1:$examples] AS example_rows,
-    CASE WHEN bool_and(k.error_source = 'none') THEN histogram(k.failure_status) END
+    count(DISTINCT p.org_id) AS orgs,
+    min(p.first_seen) AS first_seen,
+    max(p.last_seen) AS last_seen,
+    list_transform(
+        list_sort(flatten(list(list_zip(p.latest_times, p.latest_rows))), 'DESC')[1:$examples],
+        lambda x: x[2]) AS example_rows,
+    CASE WHEN bool_and(p.error_source = 'none') THEN list({'s': p.failure_status, 'n': p.n}) END
         AS bare_statuses
-FROM keyed k
-LEFT JOIN route_requests rr ON rr.route = k.route
-GROUP BY k.type, k.code, k.status, k.route, k.method, k.org, k.key, k.service, k.day, k.hour
-ORDER BY k.day NULLS FIRST, k.hour NULLS FIRST, count DESC,
-         k.type, k.code, k.status, k.route, k.method, k.org, k.key, k.service
+FROM parts p
+LEFT JOIN route_requests rr ON rr.route = p.route
+GROUP BY p.type, p.code, p.status, p.route, p.method, p.org, p.key, p.service, p.day, p.hour
+ORDER BY p.day NULLS FIRST, p.hour NULLS FIRST, count DESC,
+         p.type, p.code, p.status, p.route, p.method, p.org, p.key, p.service
 LIMIT $limit;
 
 -- name: request_totals

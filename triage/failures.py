@@ -105,7 +105,9 @@ def group_failures(
     found = store.examples_at([i for raw in grouped for i in raw["example_rows"]])
     for raw in grouped:
         row = {k: raw[k] for k in by}
-        bare = raw["bare_statuses"]  # every failure of the row without error information
+        bare: dict[int, int] = {}  # every failure of the row without error information
+        for part in raw["bare_statuses"] or []:
+            bare[part["s"]] = bare.get(part["s"], 0) + part["n"]
         if bare and "type" in by:
             row["type"] = labels.no_body_type()
         if bare and "code" in by:

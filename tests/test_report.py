@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
-import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -22,14 +23,6 @@ from tests.conftest import (
     request_line,
     run_triage,
     write_lines,
-)
-from tests.interrupting import (
-    Output,
-    assert_interrupted,
-    children_of,
-    send_stopped,
-    start,
-    stat_fields,
 )
 from tests.pngcheck import ink_ratio
 from tests.test_summaries import check_golden
@@ -378,72 +371,64 @@ def test_the_chromium_check_sees_a_page_that_reaches_out(tmp_path):
     assert "http://127.0.0.1:9/pixel.png" in requested
 
 
-def test_charts_drawn_by_the_worker_are_the_charts_drawn_in_process(sample_store):
-    """The CLI draws the charts in a child process (started before the queries); the library
-    draws them in process. Both give the same page."""
-    from triage.charts import ChartWorker
-    from triage.render import render_report
-    from triage.report import weekly
-
-    with ChartWorker() as worker:
-        data = weekly(sample_store, (2026, 46), on_charts=worker.draw)
-        figures = worker.svgs()
-    assert set(figures) == {"per_day", "rate", "codes"}
-    assert all(svg.lstrip().startswith("<svg") for svg in figures.values())
-    assert render_report(data, "html", figures=figures) == render_report(data, "html")
+def _svgs(html: str) -> list[str]:
+    return re.findall(r"<svg .*?</svg>", html, flags=re.S)
 
 
-@pytest.mark.parametrize("python", ["", "no-such-python"], ids=["none", "missing"])
-def test_with_no_interpreter_to_start_the_charts_are_drawn_in_process(
-    sample_store, monkeypatch, tmp_path, python
-):
-    from triage.charts import ChartWorker
-    from triage.render import render_report
-    from triage.report import weekly
-
-    monkeypatch.setattr(sys, "executable", str(tmp_path / python) if python else "")
-    with ChartWorker() as worker:
-        data = weekly(sample_store, (2026, 46), on_charts=worker.draw)
-        assert worker.svgs() is None
-    assert render_report(data, "html").count("<svg") == 3
+def _tips(svg: str) -> list[str]:
+    return [unescape(t) for t in re.findall(r"<title>([^<]*)</title>", svg)[1:]]
 
 
-def test_a_chart_worker_that_fails_is_a_one_line_error(sample_ingest, tmp_path):
-    # a vl_convert that cannot load, ahead of the real one on the child's path
-    fake = tmp_path / "fake"
-    fake.mkdir()
-    (fake / "vl_convert.py").write_text("raise ImportError('vl_convert is broken here')\n")
-    page = tmp_path / "week.html"
-    result = run_triage(
-        "--db", sample_ingest[0], "report", "weekly", "--format", "html", "-o", page,
-        env={"PYTHONPATH": str(fake)},
-    )  # fmt: skip
-    assert result.returncode == 2, result.stderr
-    assert_one_error_line(
-        result.stderr.decode(), "could not draw the report's charts", "vl_convert is broken here",
-        "--format md",
-    )  # fmt: skip
-    assert not page.exists()
-    md = run_triage("--db", sample_ingest[0], "report", "weekly", "--format", "md",
-                    env={"PYTHONPATH": str(fake)})  # fmt: skip
-    assert md.returncode == 0, md.stderr  # what the error suggests works
+def test_the_charts_show_the_reports_numbers(sample_ingest):
+    """Each bar of the day chart is one type's failures on one day, each cell of the rate
+    chart one hour's, each bar of the codes chart one code's, as the report counts them."""
+    db = sample_ingest[0]
+    data = report(db, "--week", "2026-W46")
+    per_day, rate, codes = _svgs(report(db, "--week", "2026-W46", fmt="html"))
+    shown = {(t.split(" · ")[0], t.split(" · ")[1]): int(t.split(" · ")[2].replace(",", ""))
+             for t in _tips(per_day)}  # fmt: skip
+    assert shown == {(d["day"], t): n for d in data["daily"] for t, n in d["by_type"].items()}
+    cells = _tips(rate)
+    busy = [h for h in data["hourly"] if h["requests"]]
+    assert len(cells) == len(busy)
+    h = max(busy, key=lambda h: h["failures"] / h["requests"])
+    expected = f"{h['failures'] / h['requests']:.1%} ({h['failures']:,} of {h['requests']:,})"
+    assert f"{h['day']} {h['hour']:02d}:00 · {expected}" in cells
+    bars = _tips(codes)
+    for c in data["codes"][:8]:
+        assert f"{c['code'] or '(no code)'} · {c['count']:,} this week" in bars
+        assert f"{c['code'] or '(no code)'} · {c['previous']:,} previous week" in bars
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs Linux /proc")
-def test_ctrl_c_as_the_chart_worker_starts_leaves_no_process_behind(sample_ingest):
-    """An HTML report starts its chart worker (a child process) first. A Ctrl-C while it was
-    being started lost the child's process id, and the child outlived the report: Ctrl-C is
-    now held back until the child is known. Each run stops the report as its child appears."""
-    for _ in range(3):
-        proc = start("--db", sample_ingest[0], "report", "weekly", "--format", "html")
-        output = Output(proc)
-        assert output.wait_for(lambda o: bool(children_of(proc.pid))), output.err  # noqa: B023
-        assert send_stopped(proc)
-        workers = children_of(proc.pid)
-        out, err = output.finish()
-        assert_interrupted(proc, out, err)
-        for pid in workers:  # killed and reaped: no process, not even a zombie
-            assert stat_fields(pid) is None
+def test_a_series_keeps_its_colour_from_report_to_report(sample_ingest):
+    """The same error type, and "this week", are drawn in the same colour in every report,
+    whatever else the week holds."""
+    colours = {}
+    for week in ("2026-W45", "2026-W46"):
+        per_day, _, codes = _svgs(report(sample_ingest[0], "--week", week, fmt="html"))
+        for fill, tip in re.findall(r'fill="(#[0-9a-f]{6})"><title>([^<]*)</title>', per_day):
+            colours.setdefault(tip.split(" · ")[1], set()).add(fill)
+        for fill, tip in re.findall(r'fill="(#[0-9a-f]{6})"><title>([^<]*)</title>', codes):
+            colours.setdefault(tip.rsplit(" ", 2)[-2] + " week", set()).add(fill)
+    assert len(colours) > 4
+    assert all(len(fills) == 1 for fills in colours.values()), colours
+    assert len({f for fills in colours.values() for f in fills}) == len(colours)
+
+
+def test_a_long_code_is_shown_whole_in_the_chart(tmp_path):
+    code = "this_code_is_far_longer_than_any_documented_code_and_must_not_be_cut"
+    lines = [
+        request_line(i, statusCode=400, error={"type": "invalid_request_error", "code": code})
+        for i in range(3)
+    ]
+    db = tmp_path / "s.duckdb"
+    assert run_triage("--db", db, "ingest", write_lines(tmp_path / "a.log", lines)).returncode == 0
+    _, _, codes = _svgs(report(db, "--week", "2026-W47", fmt="html"))
+    assert f">{code}</text>" in codes
+    (width,) = re.findall(r'viewBox="0 0 ([\d.]+) ', codes)
+    (x,) = re.findall(rf'<text x="([\d.]+)" y="[\d.]+" text-anchor="end"[^>]*>{code}<', codes)
+    assert float(x) >= len(code) * 6.5  # room on its left for every character
+    assert float(width) > float(x)
 
 
 def test_a_half_hour_clock_change_keeps_every_local_hour(tmp_path):

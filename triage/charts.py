@@ -1,244 +1,229 @@
-"""Charts for the HTML report: Vega-Lite specs rendered to inline SVG, offline.
+"""Charts for the HTML report, drawn as inline SVG by our own template (templates/chart.html.j2).
 
-vl-convert renders Vega-Lite without a browser or network (and no JavaScript in the page),
-so the report stays one self-contained file that any browser shows, printed or offline. The
-SVG is produced from our own numbers and labels, never raw log text.
+The layout is worked out here from the report's numbers (scales, ticks, bars, cells, legend
+rows), and the template writes it out as rectangles, lines and text, autoescaped and masked
+like every other value of the page. No JavaScript, no engine to start, nothing fetched: the
+report stays one file that any browser shows, printed or offline.
 
-vl-convert's engine takes ~0.4 s to start and holds the GIL while it does, so a thread
-cannot overlap that with the report's queries. ChartWorker starts it in a child process
-(running main() below) before the queries run; the specs go in on stdin once they are
-ready and the SVGs come back on stdout.
+Every series keeps its colour from chart to chart and report to report: "this week" is
+always the same blue, each error type always the same colour, and no label is cut: a long
+code widens its chart, a long legend wraps. A tooltip never reads "name: value": a code such
+as invalid_api_key would make its count look like a key's value, and be masked.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import re
-import subprocess
-import sys
-from pathlib import Path
+import datetime as dt
+import math
+import zlib
 
-from triage import interrupts
-from triage.exceptions import TriageError
-from triage.redact import mask, redacted
+from triage import catalog, labels
 
-PALETTE = ["#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#b279a2", "#9d755d"]
-_CONFIG = {
-    "background": None,  # transparent: the page's light or dark background shows through
-    "font": "system-ui, sans-serif",
-    "axis": {
-        "labelColor": "#8b949e",
-        "titleColor": "#8b949e",
-        "gridColor": "#8b949e33",
-        "domainColor": "#8b949e",
-    },
-    "legend": {"labelColor": "#8b949e", "titleColor": "#8b949e", "labelLimit": 260},
-    "title": {"color": "#8b949e", "anchor": "start"},
-    "view": {"stroke": None},
-    "range": {"category": PALETTE},
-}
+# Tableau 10, colour-blind friendly; the first is this week's
+PALETTE = [
+    "#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b",
+    "#eeca3b", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac",
+]  # fmt: skip
+THIS_WEEK = PALETTE[0]
+PREVIOUS_WEEK = "#9aa4ae"
+WIDTH = 640
+CHAR = 7.0  # width of a character of the 12px labels, generously (the labels are never cut)
+# sequential colours for failure rates, from none to the week's worst hour
+RATE_SCALE = ["#fee8c8", "#fdbb84", "#fc8d59", "#e34a33", "#b30000"]
 
 
-# Characters XML cannot hold: a log value carrying one would abort the renderer.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+def type_colour(name: str | None) -> str:
+    """One colour per error type, the same in every chart and every report: the documented
+    types in catalogue order, then any other name by a hash of it."""
+    known = [t.name for t in catalog.TYPES] + [labels.NO_ERROR_BODY, "?"]
+    if name in known:
+        return PALETTE[(known.index(name) + 1) % len(PALETTE)]
+    return PALETTE[zlib.crc32(str(name).encode()) % len(PALETTE)]
 
 
-def _clean(value):
-    """Chart data as an SVG can hold it: labels from logs lose characters XML forbids."""
-    if isinstance(value, str):
-        return _NOT_XML.sub("\N{REPLACEMENT CHARACTER}", value)
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return value
-
-
-def to_svg(spec: dict) -> str:
-    """One Vega-Lite spec as an SVG image for the page (rendered in this process). Its labels
-    come from logs (error types and codes): masked like any other output."""
-    import vl_convert
-
-    spec = _clean(redacted(spec))
-    spec = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "config": _CONFIG, **spec}
-    svg = vl_convert.vegalite_to_svg(spec)
-    # the chart is an image in the page: no fixed white box, scales with the layout
-    svg = re.sub(r'<rect width="[\d.]+" height="[\d.]+" fill="white"[^>]*/>', "", svg, count=1)
-    return svg.replace('class="marks"', 'class="marks" role="img"', 1)
-
-
-def report_specs(report: dict) -> dict[str, dict]:
-    """The weekly report's three charts, as Vega-Lite specs keyed by their place in the page."""
+def report_charts(report: dict) -> dict[str, dict]:
+    """The weekly report's three charts, laid out, keyed by their place in the page."""
     return {
         "per_day": failures_per_day(report["daily"]),
-        "rate": failure_rate_heatmap(report["hourly"]),
+        "rate": failure_rate_per_hour(report["hourly"], [d["day"] for d in report["daily"]]),
         "codes": codes_week_over_week(report["codes"]),
     }
 
 
-def failures_per_day(daily: list[dict]) -> dict:
-    values = [
-        {"day": d["day"], "type": t, "failures": n} for d in daily for t, n in d["by_type"].items()
-    ]
-    return {
-        "title": "Failures per day, by type",
-        "width": 560,
-        "height": 220,
-        "data": {
-            "values": values or [{"day": d["day"], "type": "none", "failures": 0} for d in daily]
-        },
-        "mark": "bar",
-        "encoding": {
-            "x": {"field": "day", "type": "ordinal", "title": None},
-            "y": {
-                "field": "failures",
-                "type": "quantitative",
-                "aggregate": "sum",
-                "title": "failed requests",
-            },
-            "color": {"field": "type", "type": "nominal", "title": "error type"},
-        },
-    }
+class _Chart:
+    """Primitives in a WIDTH-wide box: what the template draws."""
 
+    def __init__(self, title: str, width: float = WIDTH) -> None:
+        self.title, self.width = title, width
+        self.rects: list[dict] = []
+        self.lines: list[dict] = []
+        self.texts: list[dict] = []
 
-def failure_rate_heatmap(hourly: list[dict]) -> dict:
-    values = [
-        {
-            "day": h["day"],
-            "hour": h["hour"],
-            "rate": round(h["failures"] / h["requests"], 4) if h["requests"] else 0,
+    def rect(self, x, y, w, h, fill, tip=None, outline=False) -> None:
+        self.rects.append(
+            {"x": _r(x), "y": _r(y), "w": _r(w), "h": _r(h), "fill": fill, "tip": tip,
+             "outline": outline}
+        )  # fmt: skip
+
+    def line(self, x1, y1, x2, y2) -> None:
+        self.lines.append({"x1": _r(x1), "y1": _r(y1), "x2": _r(x2), "y2": _r(y2)})
+
+    def text(self, x, y, text, anchor="start", muted=True) -> None:
+        self.texts.append({"x": _r(x), "y": _r(y), "text": text, "anchor": anchor, "muted": muted})
+
+    def legend(self, y: float, items: list[tuple[str, str]]) -> float:
+        """Swatches and labels in rows that wrap at the chart's width; the y below them."""
+        x = 0.0
+        for colour, label in items:
+            needed = 16 + len(label) * CHAR + 14
+            if x and x + needed > self.width:
+                x, y = 0.0, y + 18
+            self.rect(x, y - 10, 11, 11, colour)
+            self.text(x + 16, y, label)
+            x += needed
+        return y + 8
+
+    def done(self, height: float) -> dict:
+        return {
+            "title": self.title,
+            "width": _r(self.width),
+            "height": _r(height),
+            "rects": self.rects,
+            "lines": self.lines,
+            "texts": self.texts,
         }
-        for h in hourly
-    ]
-    return {
-        "title": "Failure rate per hour (blank: no requests)",
-        "width": 560,
-        "height": 160,
-        "data": {"values": values or [{"day": "-", "hour": 0, "rate": 0}]},
-        "mark": "rect",
-        "encoding": {
-            "x": {"field": "hour", "type": "ordinal", "title": "hour"},
-            "y": {"field": "day", "type": "ordinal", "title": None},
-            "color": {
-                "field": "rate",
-                "type": "quantitative",
-                "title": "failure rate",
-                "scale": {"scheme": "orangered"},
-                "legend": {"format": ".0%"},
-            },
-        },
-    }
+
+
+def failures_per_day(daily: list[dict]) -> dict:
+    """Stacked bars: each day's failures, by error type."""
+    chart = _Chart("Failures per day, by type")
+    totals = {t: 0 for d in daily for t in d["by_type"]}
+    for d in daily:
+        for t, n in d["by_type"].items():
+            totals[t] += n
+    types = sorted(totals, key=lambda t: (-totals[t], t))  # most first, at the bottom
+    top, ticks = _scale(max((sum(d["by_type"].values()) for d in daily), default=0))
+    left = max(len(f"{t:,}") for t in ticks) * CHAR + 10
+    plot_top, plot_h = 28.0, 180.0
+    plot_w = WIDTH - left
+    chart.text(0, 14, chart.title, muted=False)
+    for t in ticks:
+        y = plot_top + plot_h - t / top * plot_h
+        chart.line(left, y, WIDTH, y)
+        chart.text(left - 6, y + 4, f"{t:,}", anchor="end")
+    band = plot_w / max(len(daily), 1)
+    for i, d in enumerate(daily):
+        x = left + i * band + band * 0.15
+        y = plot_top + plot_h
+        for t in types:
+            n = d["by_type"].get(t, 0)
+            if not n:
+                continue
+            h = n / top * plot_h
+            y -= h
+            chart.rect(x, y, band * 0.7, h, type_colour(t), tip=f"{d['day']} · {t} · {n:,}")
+        chart.text(x + band * 0.35, plot_top + plot_h + 16, _day_label(d["day"]), "middle")
+    bottom = plot_top + plot_h + 40
+    if types:
+        bottom = chart.legend(bottom, [(type_colour(t), t) for t in types])
+    else:
+        chart.text(left, bottom, "no failures this week")
+        bottom += 8
+    return chart.done(bottom)
+
+
+def failure_rate_per_hour(hourly: list[dict], days: list[str]) -> dict:
+    """A day by hour grid: each hour's failure rate; blank where there were no requests."""
+    chart = _Chart("Failure rate per hour (blank: no requests)")
+    by_cell = {(h["day"], h["hour"]): h for h in hourly}
+    rates = [h["failures"] / h["requests"] for h in hourly if h["requests"]]
+    worst = max(rates, default=0) or 0.01
+    left, top, cell_h = 11 * CHAR, 28.0, 18.0
+    cell_w = (WIDTH - left) / 24
+    chart.text(0, 14, chart.title, muted=False)
+    for row, day in enumerate(days):
+        y = top + row * cell_h
+        chart.text(left - 6, y + 13, _day_label(day), anchor="end")
+        for hour in range(24):
+            x = left + hour * cell_w
+            h = by_cell.get((day, hour))
+            if not h or not h["requests"]:
+                chart.rect(x + 1, y + 1, cell_w - 2, cell_h - 2, "none", outline=True)
+                continue
+            rate = h["failures"] / h["requests"]
+            tip = f"{day} {hour:02d}:00 · {rate:.1%} ({h['failures']:,} of {h['requests']:,})"
+            chart.rect(x + 1, y + 1, cell_w - 2, cell_h - 2, _rate_colour(rate / worst), tip)
+    axis = top + len(days) * cell_h + 14
+    for hour in range(0, 24, 3):
+        chart.text(left + (hour + 0.5) * cell_w, axis, f"{hour:02d}", "middle")
+    y = axis + 22
+    x = 0.0
+    chart.text(x, y, "failure rate:")
+    x += 13 * CHAR
+    for i, colour in enumerate(RATE_SCALE):
+        low = worst * i / len(RATE_SCALE)
+        chart.rect(x, y - 10, 11, 11, colour)
+        label = f"{low:.0%}+" if worst >= 0.05 else f"{low:.1%}+"
+        chart.text(x + 16, y, label)
+        x += 16 + len(label) * CHAR + 14
+    return chart.done(y + 8)
 
 
 def codes_week_over_week(codes: list[dict], top: int = 8) -> dict:
-    values = []
-    for c in codes[:top]:
-        label = f"{c['code'] or '(no code)'}"
-        values.append({"code": label, "week": "this week", "failures": c["count"]})
-        if c["previous"] is not None:
-            values.append({"code": label, "week": "previous week", "failures": c["previous"]})
-    return {
-        "title": "Top codes: this week and the previous one",
-        "width": 560,
-        "height": {"step": 14},
-        "data": {"values": values or [{"code": "none", "week": "this week", "failures": 0}]},
-        "mark": "bar",
-        "encoding": {
-            "y": {"field": "code", "type": "nominal", "sort": "-x", "title": None},
-            "yOffset": {"field": "week"},
-            "x": {"field": "failures", "type": "quantitative", "title": "failed requests"},
-            "color": {
-                "field": "week",
-                "type": "nominal",
-                "title": None,
-                "scale": {"range": [PALETTE[1], PALETTE[0]]},
-            },
-        },
-    }
+    """Paired bars: the top codes' failures this week and the previous one."""
+    rows = codes[:top]
+    names = [str(c["code"] or "(no code)") for c in rows]
+    left = max((len(n) for n in names), default=4) * CHAR + 10
+    width = max(WIDTH, left + 360)
+    chart = _Chart("Top codes: this week and the previous one", width)
+    compared = any(c["previous"] is not None for c in rows)
+    most = max([c["count"] for c in rows] + [c["previous"] or 0 for c in rows] + [0])
+    scale_top, _ = _scale(most)
+    plot_w = width - left - 70
+    chart.text(0, 14, chart.title, muted=False)
+    y = 30.0
+    for name, c in zip(names, rows, strict=True):
+        pairs = [("this week", c["count"], THIS_WEEK)]
+        if compared:
+            pairs.append(("previous week", c["previous"] or 0, PREVIOUS_WEEK))
+        chart.text(left - 8, y + (12 if compared else 9), name, anchor="end", muted=False)
+        for week, n, colour in pairs:
+            w = n / scale_top * plot_w
+            chart.rect(left, y, max(w, 1 if n else 0), 9, colour, tip=f"{name} · {n:,} {week}")
+            chart.text(left + w + 6, y + 9, f"{n:,}")
+            y += 11
+        y += 8
+    if not rows:
+        chart.text(left, y + 9, "no failures")
+        y += 20
+    items = [(THIS_WEEK, "this week")] + ([(PREVIOUS_WEEK, "previous week")] if compared else [])
+    return chart.done(chart.legend(y + 14, items))
 
 
-class ChartWorker:
-    """A child process that starts vl-convert's engine as the with block starts and renders
-    specs later.
-
-    Use it as a context manager: leaving it stops the child if it is still running (an
-    error or Ctrl-C in the parent), so no process outlives the command.
-    """
-
-    def __init__(self) -> None:
-        self._proc: subprocess.Popen[bytes] | None = None
-
-    def _start(self) -> None:
-        import triage
-
-        if not sys.executable or getattr(sys, "frozen", False):
-            return  # no Python to start (embedded or frozen): svgs() gives None
-        # -P keeps a `triage` in the working directory out; the package this process runs
-        # is appended to the child's path, after the standard library and site-packages.
-        root = str(Path(triage.__file__).resolve().parent.parent)
-        code = f"import sys; sys.path.append({root!r}); from triage.charts import main; main()"
-        with contextlib.suppress(OSError):  # cannot start it: svgs() gives None
-            self._proc = subprocess.Popen(
-                [sys.executable, "-P", "-c", code],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-            )
-
-    def draw(self, report: dict) -> None:
-        """Hand the report's charted sections over; the child draws them from now on."""
-        if self._proc is None or self._proc.stdin is None:
-            return
-        try:  # one line of JSON (json.dumps writes no newline inside)
-            self._proc.stdin.write(json.dumps(report_specs(report)).encode() + b"\n")
-            self._proc.stdin.flush()
-        except BrokenPipeError:  # the child is gone; svgs() says why
-            pass
-
-    def svgs(self) -> dict[str, str] | None:
-        """The drawn charts, keyed like report_specs(); waits for the child to finish.
-        None if no child could start: the page then draws them in this process."""
-        if self._proc is None:
-            return None
-        out, err = self._proc.communicate()
-        if self._proc.returncode != 0:
-            lines = err.decode(errors="replace").strip().splitlines()
-            # the child's last word may quote a label from the logs: masked like any output
-            reason = mask(lines[-1]) if lines else f"exit status {self._proc.returncode}"
-            raise TriageError(
-                f"could not draw the report's charts ({reason}); "
-                "--format md gives the same report without them"
-            )
-        return json.loads(out)
-
-    def close(self) -> None:
-        # a child svgs() did not finish: stop it, reap it, close its pipes
-        if self._proc is not None and self._proc.returncode is None:
-            self._proc.kill()
-            self._proc.communicate()
-
-    def __enter__(self) -> ChartWorker:
-        # A Ctrl-C while the child starts would lose its process id and leave it running:
-        # it is held until self._proc is set, and then stops the child here, as __exit__
-        # only runs once __enter__ has returned.
-        try:
-            with interrupts.held():
-                self._start()
-        except KeyboardInterrupt:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+def _scale(most: float) -> tuple[float, list[int]]:
+    """A round top for an axis that reaches `most`, and its ticks (about five)."""
+    if most <= 0:
+        return 1.0, [0, 1]
+    raw = most / 5
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    step = max(int(step), 1)
+    top = step * math.ceil(most / step)
+    return float(top), list(range(0, top + 1, step))
 
 
-def main() -> None:
-    """The worker: warm the engine up, then render the specs read from stdin."""
+def _rate_colour(share: float) -> str:
+    """The colour of a failure rate, as a share of the week's worst hour."""
+    return RATE_SCALE[min(int(share * len(RATE_SCALE)), len(RATE_SCALE) - 1)]
+
+
+def _day_label(day: str) -> str:
+    """'Mon 11-09' for '2026-11-09'."""
     try:
-        to_svg(failures_per_day([]))
-        specs = json.loads(sys.stdin.readline())
-        json.dump({name: to_svg(spec) for name, spec in specs.items()}, sys.stdout)
-    except KeyboardInterrupt:  # the parent was interrupted too and is cleaning up
-        sys.exit(130)
+        return dt.date.fromisoformat(day).strftime("%a %m-%d")
+    except ValueError:
+        return day
+
+
+def _r(value: float) -> float:
+    return round(value, 1)

@@ -630,26 +630,17 @@ def weekly(obj: Context, week, tz, fmt, output, force, stamp, show_sql) -> None:
 
     Example: triage report weekly --week 2026-W46 --format html -o week46.html
     """
-    from triage.charts import ChartWorker
+    from triage.render import render_report
+    from triage.report import weekly as build
     from triage.timespec import local, now
 
     if output is not None and output.exists() and not force:
         raise click.BadParameter(
             f"{output} exists; pass --force to overwrite it", param_hint="--output"
         )
-    # the chart engine starts in a child process first, while the queries run (triage.charts)
-    with ChartWorker() if fmt == "html" else contextlib.nullcontext() as charts:
-        from triage.render import render_report
-        from triage.report import weekly as build
-
-        with obj.open(read_only=True, show_sql=show_sql) as store:
-            data = build(store, week, tz, on_charts=charts.draw if charts else None)
-        text = render_report(
-            data,
-            fmt,
-            stamp=local(now(), tz) if stamp else None,
-            figures=charts.svgs() if charts else None,
-        )
+    with obj.open(read_only=True, show_sql=show_sql) as store:
+        data = build(store, week, tz)
+    text = render_report(data, fmt, stamp=local(now(), tz) if stamp else None)
     write_text(text, output)
 
 

@@ -215,14 +215,8 @@ def status_paragraph(i: dict, tz: str) -> str:
     return text
 
 
-def render_report(
-    report: dict, fmt: str, stamp: str | None = None, figures: dict[str, str] | None = None
-) -> str:
-    """The weekly report as Markdown, JSON or a self-contained HTML page with charts.
-
-    `figures` are the charts as SVG, drawn already (charts.ChartWorker); without them the
-    HTML page draws its charts in this process.
-    """
+def render_report(report: dict, fmt: str, stamp: str | None = None) -> str:
+    """The weekly report as Markdown, JSON or a self-contained HTML page with charts."""
     if fmt == "json":
         data = {**report, "generated_at": stamp} if stamp else report
         return (
@@ -230,16 +224,6 @@ def render_report(
         )
     if fmt == "md":
         return render("report.md.j2", report=report, stamp=stamp)
-    if figures is None:
-        from triage import charts
+    from triage.charts import report_charts
 
-        figures = {name: charts.to_svg(spec) for name, spec in charts.report_specs(report).items()}
-    return render("report.html.j2", report=report, stamp=stamp, charts=_Trusted(figures))
-
-
-class _Trusted(dict):
-    """Chart SVG made by vl-convert from our numbers: inserted as markup, not escaped text.
-
-    It is kept out of redaction (a dict subclass is passed through as is) and marked safe only
-    here; log values never reach it except as data labels that Vega escapes itself.
-    """
+    return render("report.html.j2", report=report, stamp=stamp, charts=report_charts(report))

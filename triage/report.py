@@ -9,7 +9,6 @@ once in temporary tables (queries/report.sql); every section reads those.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from triage import catalog, labels
@@ -80,14 +79,8 @@ def _change(now: int, before: int | None) -> float | None:
     return round((now - before) / before, 4)
 
 
-def weekly(
-    store: Store,
-    week: tuple[int, int] | None = None,
-    tz: str = "UTC",
-    on_charts: Callable[[dict], None] | None = None,
-) -> dict:
-    """The report as data. `on_charts` gets the charted sections (daily, hourly, codes) as
-    soon as they are known, so the charts can be drawn while the rest is queried."""
+def weekly(store: Store, week: tuple[int, int] | None = None, tz: str = "UTC") -> dict:
+    """The report as data."""
     year, number = week or last_complete_week(store, tz)
     start, end = week_bounds(year, number, tz)
     # the previous ISO week's own bounds: 7 x 24 hours back is off by one when clocks change
@@ -123,20 +116,16 @@ def weekly(
         before = prev[key] if baseline_ok else None
         return {"value": value, "previous": before, "change": _change(value, before)}
 
-    charted = {
-        "codes": _codes(store, baseline_ok),
-        "daily": _daily(
-            store.rows(
-                "report_daily",
-                {**local, "start": start, "end": end, "no_error_body": labels.NO_ERROR_BODY},
-            ),
-            start,
-            tz,
+    codes = _codes(store, baseline_ok)
+    daily = _daily(
+        store.rows(
+            "report_daily",
+            {**local, "start": start, "end": end, "no_error_body": labels.NO_ERROR_BODY},
         ),
-        "hourly": store.rows("report_hourly"),
-    }
-    if on_charts is not None:
-        on_charts(charted)
+        start,
+        tz,
+    )
+    hourly = store.rows("report_hourly")
     top = store.rows("report_top", {"limit": 5})
     rate = this["failures"] / this["requests"] if this["requests"] else None
     prev_rate = prev["failures"] / prev["requests"] if baseline_ok and prev["requests"] else None
@@ -160,12 +149,12 @@ def weekly(
             "server_errors": measure("server_errors"),
             "orgs_affected": measure("orgs_affected"),
         },
-        "codes": charted["codes"],
+        "codes": codes,
         "routes": _routes(store.rows("report_routes", {"limit": 10})),
         "top_orgs": [r for r in top if r["dimension"] == "org"],
         "top_keys": [r for r in top if r["dimension"] == "key"],
-        "daily": charted["daily"],
-        "hourly": charted["hourly"],
+        "daily": daily,
+        "hourly": hourly,
         "incidents": _incidents(store),
         "incident_rule": BURST_RULE,
         "route_incidents": _route_incidents(store),

@@ -161,7 +161,7 @@ def failure_rate_per_hour(hourly: list[dict], days: list[str]) -> dict:
     chart.text(x, y, "failure rate:")
     x += 13 * CHAR
     for i, colour in enumerate(RATE_SCALE):
-        low = worst * i / len(RATE_SCALE)
+        low = worst * (i / len(RATE_SCALE)) ** 2
         chart.rect(x, y - 10, 11, 11, colour)
         label = f"{low:.0%}+" if worst >= 0.05 else f"{low:.1%}+"
         chart.text(x + 16, y, label)
@@ -213,8 +213,9 @@ def _scale(most: float) -> tuple[float, list[int]]:
 
 
 def _rate_colour(share: float) -> str:
-    """The colour of a failure rate, as a share of the week's worst hour."""
-    return RATE_SCALE[min(int(share * len(RATE_SCALE)), len(RATE_SCALE) - 1)]
+    """The colour of a failure rate, as a share of the week's worst hour: on a square-root
+    scale, so that a usual hour still differs from a quiet one when one hour was far worse."""
+    return RATE_SCALE[min(int(math.sqrt(share) * len(RATE_SCALE)), len(RATE_SCALE) - 1)]
 
 
 def _day_label(day: str) -> str:

@@ -19,7 +19,6 @@ import duckdb
 
 from triage import catalog, interrupts, labels, sql
 from triage.exceptions import StoreBusy, StoreError, first_line
-from triage.mapping import mapping_columns
 from triage.redact import mask
 
 SCHEMA_VERSION = 8
@@ -400,6 +399,8 @@ def describe(store: Store, *, parsing_rules: int) -> dict:
 def _source_facts(row: dict) -> dict:
     """A source as info shows it: its mapping in short ("auto", or the columns it names),
     and in full."""
+    from triage.mapping import mapping_columns  # (tomllib: only `info` needs it)
+
     text = row.pop("mapping")
     return {
         **row,

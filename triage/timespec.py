@@ -16,10 +16,12 @@ import datetime as dt
 import os
 import re
 from functools import cache
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|sec|m|min|h|d|w)\s*$")
 _UNITS = {
@@ -68,6 +70,8 @@ def _zone(name: str) -> ZoneInfo | None:
     if custom:
         entry: Path | Traversable = Path(custom).joinpath(*name.split("/"))
     else:
+        from importlib import resources  # (imported here: most commands never name a zone)
+
         entry = resources.files("tzdata").joinpath("zoneinfo", *name.split("/"))
     if not entry.is_file():
         return None

@@ -12,9 +12,10 @@ CREATE OR REPLACE TEMP TABLE contract_staged AS
 CREATE OR REPLACE TEMP VIEW contract_input AS SELECT * FROM contract_staged;
 
 -- name: contract_violations
--- Every failure group in contract_input (failure_groups) checked against the documented contract (the catalogue
--- registered as catalog_types / catalog_codes). One row per (violation, type, code, status,
--- error_source) with its count, first and last seen and the row ids of examples.
+-- Every failure group in contract_input (failure_groups) checked against the documented
+-- contract (the catalogue registered as catalog_types / catalog_codes). One row per
+-- (violation, type, code, status, error_source) with its count, first and last seen and the
+-- row ids of examples.
 -- The type and code are checked wherever the line carried them (error_source: an error
 -- body, or flattened errorType / errorCode fields): unknown type; status not allowed for the
 -- type; undocumented code; documented code under another type or with another status; a

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -62,3 +64,18 @@ def broken_file(lines: int, every: int = 1000, days: int | None = None) -> Path:
                 out.write(line)
         tmp.rename(path)
     return path
+
+
+def in_fresh_process(script: str, job: str, data: Path, tmp: Path) -> dict:
+    """Run `script --worker job data db` in a fresh process, on a new store under tmp, and
+    return the JSON line it prints last (a job's figures are its own process's alone)."""
+    db = tmp / f"{job.replace(' ', '-')}.duckdb"
+    for p in (db, Path(str(db) + ".wal")):
+        p.unlink(missing_ok=True)
+    out = subprocess.run(
+        [sys.executable, script, "--worker", job, str(data), str(db)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _data import bench_file, broken_file  # noqa: E402
+from _data import bench_file, broken_file, in_fresh_process  # noqa: E402
 
 
 def worker(kind: str, data: str, db: str) -> None:
@@ -54,16 +54,7 @@ def worker(kind: str, data: str, db: str) -> None:
 
 
 def run(kind: str, data: Path, tmp: Path) -> dict:
-    db = tmp / f"{kind}.duckdb"
-    for p in (db, Path(str(db) + ".wal")):
-        p.unlink(missing_ok=True)
-    out = subprocess.run(
-        [sys.executable, __file__, "--worker", kind, str(data), str(db)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(out.stdout)
+    return in_fresh_process(__file__, kind, data, tmp)
 
 
 def grep_seconds(data: Path) -> float:

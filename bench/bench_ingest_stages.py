@@ -22,14 +22,13 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _data import bench_file, broken_file  # noqa: E402
+from _data import bench_file, broken_file, in_fresh_process  # noqa: E402
 
 JOBS = ("read", "hand over", "parse and normalise", "ingest", "bare")
 
@@ -98,16 +97,7 @@ def worker(job: str, data: str, db: str) -> None:
 
 
 def run(job: str, data: Path, tmp: Path) -> dict:
-    db = tmp / f"{job.replace(' ', '-')}.duckdb"
-    for p in (db, Path(str(db) + ".wal")):
-        p.unlink(missing_ok=True)
-    out = subprocess.run(
-        [sys.executable, __file__, "--worker", job, str(data), str(db)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return in_fresh_process(__file__, job, data, tmp)
 
 
 def main() -> None:

@@ -415,6 +415,16 @@ def test_a_series_keeps_its_colour_from_report_to_report(sample_ingest):
     assert len({f for fills in colours.values() for f in fills}) == len(colours)
 
 
+def test_a_week_without_requests_draws_empty_charts_that_say_so(sample_ingest):
+    per_day, rate, codes = _svgs(report(sample_ingest[0], "--week", "2026-W47", fmt="html"))
+    assert "no failures this week" in per_day
+    assert _tips(per_day) == _tips(rate) == []  # nothing drawn as data
+    assert rate.count('fill="none"') == 7 * 24  # every hour outlined, blank: no requests
+    # the codes of the week before, gone this week
+    this_week = [t for t in _tips(codes) if t.endswith(" this week")]
+    assert this_week and all(t.endswith(" · 0 this week") for t in this_week)
+
+
 def test_a_long_code_is_shown_whole_in_the_chart(tmp_path):
     code = "this_code_is_far_longer_than_any_documented_code_and_must_not_be_cut"
     lines = [

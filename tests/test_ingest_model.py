@@ -103,11 +103,10 @@ def stored(db: Path) -> tuple[Counter, int, int, int, list]:
         failures, drift = failed_requests_drift(s.con)
         indexed, index_drift = request_index_drift(s.con)
         requests, minutes_drift = request_minutes_drift(s.con)
-        rows, lines_drift = source_lines_drift(s.con)
+        _, lines_drift = source_lines_drift(s.con)  # its count is records' own: no news
     assert failures == sum(1 for rid in ids if int(rid[1:]) % 3 == 0)
     assert requests == sum(1 for rid in ids if int(rid[1:]) % 3 < 2)
     assert indexed == total
-    assert rows == sum(ids.values()) + rejects  # every event and every reject
     return ids, total, distinct, rejects, drift + index_drift + minutes_drift + lines_drift
 
 

@@ -90,6 +90,26 @@ CREATE OR REPLACE TEMP MACRO body_id_not_uuid(error_request_id) AS
     error_request_id IS NOT NULL AND try_cast(error_request_id AS UUID) IS NULL;
 CREATE OR REPLACE TEMP MACRO body_id_differs(error_request_id, request_id) AS
     coalesce(error_request_id <> request_id, false);
+-- route_family(route): a route up to its first parameter, the resource it acts on
+-- (/v1/schedules/{id}/overrides and /v1/schedules are /v1/schedules): incidents are
+-- detected per family as well as for the whole API.
+CREATE OR REPLACE TEMP MACRO route_family(route) AS
+    coalesce(nullif(regexp_replace(route, '/?\{.*$', ''), ''), route, '?');
+-- poisson_tail_ln(k, mean): the natural log of an upper bound on P(X >= k) for X Poisson
+-- with that mean: P(X = k) * (k + 1) / (k + 1 - mean), valid while k + 1 > mean
+-- (each further term is at most mean / (k + 1) of the one before); 0 (a probability of
+-- at most 1) below that, NULL when mean is 0 (then any k > 0 is beyond chance).
+CREATE OR REPLACE TEMP MACRO poisson_tail_ln(k, mean) AS
+    CASE WHEN mean <= 0 THEN NULL
+         WHEN k + 1 <= mean THEN 0.0
+         ELSE least(0.0, k * ln(mean) - mean - lgamma(k + 1) + ln((k + 1) / (k + 1 - mean)))
+    END;
+-- surprising(k, mean, min_count, factor, ln_alpha): whether a count k is a burst where
+-- mean was expected: at least min_count, at least factor times mean, and less likely
+-- than exp(ln_alpha) by chance.
+CREATE OR REPLACE TEMP MACRO surprising(k, mean, min_count, factor, ln_alpha) AS
+    k >= min_count AND k >= factor * mean
+    AND coalesce(poisson_tail_ln(k, mean) < ln_alpha, k > 0);
 
 -- name: table_macros
 -- The table macros, made on every connection once its schema is current (open_store; DuckDB

@@ -55,6 +55,38 @@ def _when(value: dt.datetime | None, tz: str = "UTC", fmt: str = "%Y-%m-%d %H:%M
     return value.astimezone(zone(tz)).strftime(fmt)
 
 
+def _one_local_day(start: dt.datetime, end: dt.datetime, tz: str) -> bool:
+    """Whether a window (its end exclusive) lies within one day of the zone's calendar."""
+    last = end - dt.timedelta(microseconds=1)
+    return _when(start, tz, "%Y-%m-%d") == _when(last, tz, "%Y-%m-%d")
+
+
+def _span(start: dt.datetime, end: dt.datetime, tz: str = "UTC") -> str:
+    """A window as people read it: "2026-11-12 14:31 to 14:34 UTC" within one day, both
+    dates when it runs over several."""
+    end_fmt = "%H:%M %Z" if _one_local_day(start, end, tz) else "%Y-%m-%d %H:%M %Z"
+    return f"{_when(start, tz, '%Y-%m-%d %H:%M')} to {_when(end, tz, end_fmt)}"
+
+
+def _clock_format(start: dt.datetime, end: dt.datetime, tz: str) -> str:
+    """The time format of a window's timeline: with the date when the window spans days."""
+    return "%H:%M" if _one_local_day(start, end, tz) else "%Y-%m-%d %H:%M"
+
+
+def customer_side(i: dict) -> str | None:
+    """The sentence that says an incident is one customer's problem, or None."""
+    c = i.get("customer_side")
+    if not c:
+        return None
+    who = f"One org ({c['org_id']})" if c["org_id"] else "One customer"
+    if c["kind"] == "key":
+        who += f", one API key ({c['api_key_id']})"
+    return (
+        f"{who}: {c['failures']} of {c['of_failures']} failures ({c['share']:.0%}), and without "
+        "them the rest is no burst: a customer-side problem, not an outage"
+    )
+
+
 def _code(value: str | None, in_table: bool = False) -> str:
     """Inline code in Markdown that no value can break: the fence is longer than any run of
     backticks inside, padded when the value starts or ends with one. In a table cell '|' is
@@ -104,6 +136,9 @@ def environment():
         cellcode=lambda v: _code(v, in_table=True),
         term=lambda v: "-" if v is None or v == "" else terminal_safe(str(v)),
         when=_when,
+        span=_span,
+        clock_format=_clock_format,
+        customer_side=customer_side,
         iso=local,
         ms=lambda v: "-" if v is None else f"{v:,.0f} ms",
         pct=lambda v: "-" if v is None else f"{v:.1%}",
@@ -178,19 +213,26 @@ def render_incident(incident, fmt: str, tz: str) -> str:
     if fmt == "json":
         return json.dumps(redacted(data), indent=2, default=_json_default) + "\n"
     template = {"md": "incident.md.j2", "html": "incident.html.j2"}[fmt]
-    return render(template, incident=data, tz=tz, status_paragraph=status_paragraph(data, tz))
+    # one customer's problem is no outage: it gets no status-page text
+    status = None if data["customer_side"] else status_paragraph(data, tz)
+    return render(template, incident=data, tz=tz, status_paragraph=status)
 
 
 def status_paragraph(i: dict, tz: str) -> str:
     """A short, factual status-page paragraph: when, how much, what, who, whose side."""
     m = i["impact"]
-    day = _when(i["start"], tz, "%B %-d, %Y")
-    span = f"{_when(i['start'], tz, '%H:%M')} and {_when(i['end'], tz, '%H:%M %Z')}"
+    if _one_local_day(i["start"], i["end"], tz):
+        day = _when(i["start"], tz, "%B %-d, %Y")
+        span = f"{_when(i['start'], tz, '%H:%M')} and {_when(i['end'], tz, '%H:%M %Z')}"
+        when = f"Between {span} on {day}"
+    else:
+        when = (
+            f"Between {_when(i['start'], tz, '%B %-d %H:%M')} and "
+            f"{_when(i['end'], tz, '%B %-d, %Y %H:%M %Z')}"
+        )
     rate = f"{m['failure_rate']:.0%}" if m["failure_rate"] is not None else "some"
-    text = (
-        f"Between {span} on {day}, {m['failures']} of {m['requests']} requests to the "
-        f"Scaling API failed ({rate})."
-    )
+    to = f"requests to {i['family']}" if i.get("family") else "requests to the Scaling API"
+    text = f"{when}, {m['failures']} of {m['requests']} {to} failed ({rate})."
     if i["codes"]:
         top = i["codes"][0]
         if top["key"].startswith(NO_ERROR_BODY):

@@ -16,9 +16,8 @@ from triage.contract import check_contract
 from triage.exceptions import TriageError
 from triage.incident import (
     BURST_RULE,
-    ROUTE_RULE,
+    distinct_bursts,
     find_bursts,
-    find_route_bursts,
     stage_minutes,
     summarize,
 )
@@ -155,10 +154,8 @@ def weekly(store: Store, week: tuple[int, int] | None = None, tz: str = "UTC") -
         "top_keys": [r for r in top if r["dimension"] == "key"],
         "daily": daily,
         "hourly": hourly,
-        "incidents": _incidents(store),
+        **_incidents(store, start, end),
         "incident_rule": BURST_RULE,
-        "route_incidents": _route_incidents(store),
-        "route_incident_rule": ROUTE_RULE,
         "contract": check_contract(store, tz=tz, examples=1, staged=True),
     }
     report["data_quality"] = _data_quality(store, report, start, end, tz)
@@ -254,22 +251,24 @@ def _daily(rows: list[dict], start: dt.datetime, tz: str) -> list[dict]:
     return days
 
 
-def _incidents(store: Store, limit: int = 5) -> list[dict]:
+def _incidents(store: Store, start, end, limit: int = 5, families: int = 10) -> dict:
+    """The week's incidents, summarised (the five with the most excess failures, in time
+    order), and every route family's burst, most excess first: a family can fail hard while
+    the whole API looks calm, and during an API-wide burst it shows where it hit."""
+    bursts = find_bursts(store, start, end)
     found = []
-    for burst in find_bursts(store)[:limit]:
-        inc = summarize(store, burst["start"], burst["end"]).as_dict()
+    for burst in distinct_bursts(bursts)[:limit]:
+        inc = summarize(
+            store, burst["start"], burst["end"], family=burst["scope"] or None, burst=burst
+        ).as_dict()
         inc["examples"] = [x for c in inc["codes"][:2] for x in c["examples"][:2]]
         found.append(inc)
-    return sorted(found, key=lambda i: i["start"])
-
-
-def _route_incidents(store: Store) -> list[dict]:
-    """Bursts on single routes: a route can fail hard while the whole API looks calm (they
-    may also fall inside a whole-API burst, listed above them)."""
-    return [
+    route_families = [
         {**b, "failure_rate": round(b["failures"] / b["requests"], 4) if b["requests"] else None}
-        for b in find_route_bursts(store)
-    ]
+        for b in bursts
+        if b["scope"]
+    ][:families]
+    return {"incidents": sorted(found, key=lambda i: i["start"]), "route_incidents": route_families}
 
 
 def _data_quality(store: Store, report: dict, start, end, tz: str) -> dict:

@@ -204,3 +204,18 @@ def test_a_window_over_several_days_prints_its_dates(tmp_path):
     assert any(r.startswith("| 2026-11-10") for r in rows)
     status = text[text.index("## Status page") :]
     assert "Between November 9 09:00 and November 1" in status
+
+
+def test_auto_picks_the_outage_over_a_bigger_customer_side_burst(sample_ingest):
+    """In the sample's week 46 one revoked key's flood (213 failures) outweighs the 500
+    burst of 12 orgs (38): --auto summarises the outage, the report lists both."""
+    db = sample_ingest[0]
+    week = ["--since", "2026-11-09T00:00Z", "--until", "2026-11-16T00:00Z"]
+    found = json.loads(auto(db, *week, "--format", "json").stdout)
+    assert found["customer_side"] is None
+    assert found["start"].startswith("2026-11-12T14:3") and found["impact"]["orgs_affected"] > 5
+    report = run_triage("--db", db, "report", "weekly", "--week", "2026-W46", "--format", "json")
+    incidents = json.loads(report.stdout)["incidents"]
+    flood = [i for i in incidents if i["customer_side"]]
+    assert [i["customer_side"]["kind"] for i in flood] == ["key"]
+    assert flood[0]["impact"]["failures"] > found["impact"]["failures"]

@@ -134,8 +134,7 @@ def summarize(
                 f"{until:%Y-%m-%d %H:%M} UTC ({BURST_RULE}); pass --since and "
                 "--until to summarise a window yourself"
             )
-        burst = bursts[0]
-        since, until, family = burst["start"], burst["end"], burst["scope"] or None
+        return _worst_outage(store, bursts)
     minutes = max(1, int((until - since).total_seconds() // 60))
     baseline = max(60, minutes)
     window = {"since": since, "until": until, "family": family}
@@ -177,6 +176,22 @@ def summarize(
         _customer(store, window, impact),
         _burst_facts(burst) if burst else None,
     )
+
+
+def _worst_outage(store: Store, bursts: list[dict], looked_at: int = 5) -> Incident:
+    """The worst burst that is not one customer's problem (of the worst few), else the
+    worst: a support lead asking what went wrong wants the outage, not one revoked key."""
+    first = None
+    for burst in bursts[:looked_at]:
+        found = summarize(
+            store, burst["start"], burst["end"], family=burst["scope"] or None, burst=burst
+        )
+        found.detected = True
+        if found.customer is None:
+            return found
+        first = first or found
+    assert first is not None  # bursts is never empty here
+    return first
 
 
 def _customer(store: Store, window: dict, impact: dict) -> dict | None:

@@ -102,6 +102,28 @@ def test_ticket_parsing_finds_uuids_and_labelled_ids():
     assert ids_in_text(text) == ["req-abc", "7f0c1d52-aaaa-4bbb-8ccc-123456789abc"]
 
 
+def test_an_id_quoted_with_punctuation_is_the_id_inside(db, manifest):
+    """lookup reads each argument as --ticket reads a ticket: the wrapping a customer's
+    e-mail leaves around an id, a label before it, lost hyphens or capitals do not make
+    it NOT FOUND."""
+    rid = manifest["scenarios"][0]["request_ids"][0]
+    quoted = [
+        f'"‹{rid}>"',
+        f"({rid}),",
+        f'"requestId: {rid}"',
+        rid.replace("-", ""),
+        rid.upper().replace("-", ""),
+        f"«{rid.upper()}».",
+    ]
+    for arg in quoted:
+        result, answers = lookup_json(db, arg)
+        assert result.returncode == 0, (arg, result.stderr)
+        assert [(a["request_id"], a["found"]) for a in answers] == [(rid, True)], arg
+    # the same from stdin, one per line
+    result, answers = lookup_json(db, "-", input="\n".join(quoted).encode())
+    assert result.returncode == 0 and {a["request_id"] for a in answers} == {rid}
+
+
 def test_ids_from_stdin_one_per_line(db, manifest):
     ids = [s["request_ids"][0] for s in manifest["scenarios"][:2]]
     result, answers = lookup_json(db, "-", input=("\n".join(ids) + "\n").encode())

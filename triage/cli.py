@@ -646,20 +646,20 @@ def weekly(obj: Context, week, tz, fmt, output, force, stamp, show_sql) -> None:
 
 def gather_ids(ids: tuple[str, ...], ticket) -> list[str]:
     """The ids to look up, from arguments, '-' (stdin, one per line) and --ticket text."""
-    from triage.lookup import ids_in_text
+    from triage.lookup import ids_in_argument, ids_in_text
 
     wanted: list[str] = []
     for arg in ids:
         if arg == "-":
             piped = sys.stdin.read().splitlines()
-            wanted += [line.strip() for line in piped if line.strip()]
-        elif not arg.strip():
+            wanted += [i for line in piped for i in ids_in_argument(line)]
+        elif not ids_in_argument(arg):
             raise click.BadParameter(
                 "an empty request id matches nothing; give the id as the customer quoted it",
                 param_hint="IDS",
             )
         else:
-            wanted.append(arg.strip())
+            wanted += ids_in_argument(arg)
     if ticket is not None:
         found = ids_in_text(ticket.read())
         if not found:

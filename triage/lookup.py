@@ -33,16 +33,41 @@ def looks_like_an_id(token: str) -> bool:
     return bool(re.search(r"\d", token) or re.fullmatch(r"[A-Za-z0-9]+([-_][A-Za-z0-9]+)+", token))
 
 
+HEX32 = re.compile(r"[0-9a-fA-F]{32}")
+# what people wrap an id in when they paste it: quotes, brackets, guillemets, trailing commas
+WRAPPING = " \t\r\n\"'`‘’“”‹›«»<>()[]{},.;:!?"
+
+
+def normalise_id(value: str) -> str:
+    """An id as stored: a UUID in lower case, with its hyphens put back if they were lost
+    (46f5...32 hex digits); anything else as it is."""
+    if HEX32.fullmatch(value):
+        value = f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+    return value.lower() if UUID.fullmatch(value) else value
+
+
 def ids_in_text(text: str) -> list[str]:
-    """Every request id in free text, in order of appearance, each once (UUIDs lower-cased)."""
+    """Every request id in free text, in order of appearance, each once (UUIDs lower-cased;
+    a labelled id of 32 hex digits gets its hyphens back)."""
     found: dict[str, int] = {}
     for m in UUID.finditer(text):
         found.setdefault(m.group(0).lower(), m.start())
     for m in LABELLED.finditer(text):
-        value = m.group(1).rstrip(".,;:")
-        if not UUID.fullmatch(value) and looks_like_an_id(value):
+        value = normalise_id(m.group(1).rstrip(".,;:"))
+        if HEX32.fullmatch(m.group(1)) or (not UUID.fullmatch(value) and looks_like_an_id(value)):
             found.setdefault(value, m.start(1))
     return sorted(found, key=lambda value: found[value])
+
+
+def ids_in_argument(arg: str) -> list[str]:
+    """The ids one argument names, read as a ticket would be ("requestId: 46f5...",
+    "(46f5...)," and "‹46f5...›" all name 46f5...); an argument with no id in that sense
+    (req_abc) is taken whole, stripped of what wraps it."""
+    found = ids_in_text(arg)
+    if found:
+        return found
+    bare = arg.strip(WRAPPING)
+    return [normalise_id(bare)] if bare else []
 
 
 def looks_malformed(request_id: str) -> str | None:

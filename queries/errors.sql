@@ -8,7 +8,8 @@
 -- 'none': an access log of a proxy or web server); it is NULL for every other group. Day and
 -- hour buckets are local times of the zone whose UTC offsets are $offset_starts /
 -- $utc_offsets (see local_time). The failures are read from failed_requests, their narrow
--- copy; only the route's request count reads the whole store.
+-- copy; only the route's request count reads the whole store. Ids, types and codes match
+-- in any case (an org id pasted from a ticket in capitals, INVALID_API_KEY).
 -- Grouped in two steps: first by the keys and the org, status and error source (one hash
 -- aggregate of plain counts and top-n), then the few thousand parts by the keys. Distinct
 -- orgs and the statuses over every failure at once made DuckDB aggregate the failures three
@@ -17,11 +18,13 @@ WITH failures AS (
     SELECT *, rowid AS row_id
     FROM failed_requests
     WHERE ($since IS NULL OR ts >= $since) AND ($until IS NULL OR ts < $until)
-      AND ($org IS NULL OR org_id = $org)
+      AND ($org IS NULL OR lower(org_id) = lower($org))
+      AND ($key IS NULL OR lower(api_key_id) = lower($key))
+      AND ($method IS NULL OR upper(method) = $method)
       AND ($route IS NULL OR route = $route)
       AND ($status_min IS NULL OR status BETWEEN $status_min AND $status_max)
-      AND ($type IS NULL OR error_type = $type)
-      AND ($code IS NULL OR error_code = $code)
+      AND ($type IS NULL OR lower(error_type) = lower($type))
+      AND ($code IS NULL OR lower(error_code) = lower($code))
 ), keyed AS (
     SELECT
         CASE WHEN $by_type THEN error_type END AS type,
@@ -54,7 +57,9 @@ WITH failures AS (
     FROM events
     WHERE $by_route AND kind = 'request'
       AND ($since IS NULL OR ts >= $since) AND ($until IS NULL OR ts < $until)
-      AND ($org IS NULL OR org_id = $org)
+      AND ($org IS NULL OR lower(org_id) = lower($org))
+      AND ($key IS NULL OR lower(api_key_id) = lower($key))
+      AND ($method IS NULL OR upper(method) = $method)
       AND ($route IS NULL OR route = $route)
     GROUP BY route
 )
@@ -97,3 +102,21 @@ SELECT (SELECT min(ts) FROM events
 -- How many requests fall between $since and $until (exact: requests_per_minute).
 SELECT coalesce(sum(requests), 0) AS requests
 FROM requests_per_minute($since::TIMESTAMPTZ, $until::TIMESTAMPTZ);
+
+-- name: filter_values
+-- The values failures have, between $since and $until, of the filter $filter (org, key,
+-- method, route, type or code): what `errors` offers as close when a filter matches nothing.
+SELECT DISTINCT value FROM (
+    SELECT CASE $filter WHEN 'org' THEN org_id WHEN 'key' THEN api_key_id
+                        WHEN 'method' THEN method WHEN 'route' THEN route
+                        WHEN 'type' THEN error_type WHEN 'code' THEN error_code END AS value
+    FROM failed_requests
+    WHERE ($since IS NULL OR ts >= $since) AND ($until IS NULL OR ts < $until)
+)
+WHERE value IS NOT NULL
+ORDER BY value;
+
+-- name: route_of_filter
+-- A --route filter as the routes were stored: its path with ids replaced by {id}
+-- (route_of; define_ingest_macros first).
+SELECT route_of($path);

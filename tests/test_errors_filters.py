@@ -66,6 +66,7 @@ def line(rid, ts, service, method, path, status, org, etype, code) -> dict:
     }
     if org:
         out["orgId"] = org
+        out["apiKeyId"] = "key_" + org.removeprefix("org_")
     if etype:
         out["error"] = {"statusCode": status, "type": etype, "code": code, "requestId": rid}
     return out
@@ -147,8 +148,60 @@ def test_route_filter_takes_the_route_with_ids_replaced(planted_db):
     # with --by route: all requests to the route (the successful GET of inc_01ab9 too)
     (row,) = errors(planted_db, "--route", "/v1/incidents/{id}", "--by", "route")
     assert (row["count"], row["route_requests"], row["share_of_route"]) == (3, 4, 0.75)
-    # a concrete path is not a route
-    assert errors(planted_db, "--route", "/v1/incidents/inc_01ab9") == []
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "/v1/incidents/{id}",
+        "/v1/incidents/{id}/",  # a trailing slash
+        "/v1/incidents/inc_01ab9",  # a raw path: its ids replaced as at ingest
+        "https://api.example/v1/incidents/inc_99zz9?expand=all",
+    ],
+)
+def test_a_route_filter_is_read_as_ingest_reads_a_path(planted_db, given):
+    rows = errors(planted_db, "--route", given, "--by", "route")
+    assert counts(rows, "route") == {"/v1/incidents/{id}": 3}  # f1, f2, f7
+
+
+def test_a_route_as_the_report_prints_it_sets_the_method_too(planted_db):
+    rows = errors(planted_db, "--route", "GET /v1/incidents/{id}", "--by", "route,method")
+    assert counts(rows, "route", "method") == {("/v1/incidents/{id}", "GET"): 2}  # f1, f2
+    rows = errors(planted_db, "--method", "delete", "--by", "route")
+    assert counts(rows, "route") == {"/v1/incidents/{id}": 1}  # f7
+
+
+@pytest.mark.parametrize(
+    ("option", "given", "ids"),
+    [
+        ("--code", "NOT_FOUND", {"f1", "f2", "f7"}),
+        ("--type", "Internal_Error", {"f4", "f5"}),
+        ("--org", "ORG_C", {"f5", "f8"}),
+        ("--key", "KEY_B", {"f2", "f4"}),
+    ],
+)
+def test_ids_types_and_codes_match_in_any_case(planted_db, option, given, ids):
+    rows = errors(planted_db, option, given, "--examples", "9")
+    assert {x for r in rows for x in r["examples"]} == ids
+
+
+def test_a_filter_that_matches_nothing_names_the_close_values(planted_db):
+    result = CliRunner().invoke(
+        triage_cli, ["--db", str(planted_db), "errors", "--route", "/v1/incident/{id}"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "no failure has --route /v1/incident/{id}; close: /v1/incidents/{id}" in result.stderr
+    result = CliRunner().invoke(
+        triage_cli, ["--db", str(planted_db), "errors", "--code", "not_fund", "--org", "org_a"]
+    )
+    assert "no failure has --code not_fund; close: not_found" in result.stderr
+    assert "--org" not in result.stderr  # org_a has failures: it is not the one to blame
+
+
+def test_by_suggests_the_closest_key(planted_db):
+    result = CliRunner().invoke(triage_cli, ["--db", str(planted_db), "errors", "--by", "rout"])
+    assert result.exit_code == 2
+    assert "cannot group by rout; did you mean route?" in result.stderr
 
 
 def test_type_and_code_filters(planted_db):

@@ -257,11 +257,16 @@ def info(obj: Context, fmt: str) -> None:
     help=f"Group by these, comma-separated: {', '.join(GROUP_KEYS)}.",
 )
 @time_options
-@click.option("--org", help="Only this org id.")
-@click.option("--route", help="Only this route, e.g. /v1/incidents/{id}.")
+@click.option("--org", help="Only this org id (any case).")
+@click.option("--key", help="Only this API key id (any case).")
+@click.option(
+    "--route",
+    help="Only this route: /v1/incidents/{id}, 'GET /v1/incidents' or a raw path with ids.",
+)
+@click.option("--method", help="Only this HTTP method (GET, POST...).")
 @click.option("--status", type=Parsed("STATUS", parse_status), help="4xx, 5xx or a code (404).")
-@click.option("--type", "type_", help="Only this error type.")
-@click.option("--code", help="Only this error code.")
+@click.option("--type", "type_", help="Only this error type (any case).")
+@click.option("--code", help="Only this error code (any case).")
 @click.option("--explain", is_flag=True, help="Add the documented meaning of each code.")
 @click.option(
     "--examples",
@@ -280,7 +285,9 @@ def errors(
     until,
     tz,
     org,
+    key,
     route,
+    method,
     status,
     type_,
     code,
@@ -300,7 +307,7 @@ def errors(
     """
     from triage.failures import Filters, group_failures
 
-    filters = Filters(since, until, org, route, status, type_, code, tz)
+    filters = Filters(since, until, org, route, status, type_, code, tz, method, key)
     with obj.open(read_only=True, show_sql=show_sql) as store:
         result = group_failures(store, by, filters, examples=examples, limit=limit, explain=explain)
     for note in result.notes:

@@ -6,7 +6,10 @@ switched on by parameters, so no identifier or value is ever written into SQL.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import difflib
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -31,6 +34,8 @@ class Filters:
     type: str | None = None
     code: str | None = None
     tz: str = "UTC"
+    method: str | None = None
+    key: str | None = None
 
     def params(self, local_span: tuple[dt.datetime | None, dt.datetime | None] | None) -> dict:
         """The query's parameters. local_span bounds the times its local day and hour buckets
@@ -45,6 +50,8 @@ class Filters:
             "status_max": self.status[1] if self.status else None,
             "type": self.type,
             "code": self.code,
+            "method": self.method,
+            "key": self.key,
             "offset_starts": starts,
             "utc_offsets": offsets,
         }
@@ -71,12 +78,69 @@ def parse_status(text: str) -> tuple[int, int]:
 
 
 def parse_by(text: str) -> tuple[str, ...]:
-    keys = tuple(k.strip() for k in text.split(",") if k.strip())
+    keys = tuple(k.strip().lower() for k in text.split(",") if k.strip())
     unknown = [k for k in keys if k not in GROUP_KEYS]
     if unknown or not keys:
         wrong = ", ".join(unknown) or "nothing"
-        raise ValueError(f"cannot group by {wrong}; choose from {', '.join(GROUP_KEYS)}")
+        close = [m for k in unknown for m in difflib.get_close_matches(k, GROUP_KEYS, n=1)]
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        raise ValueError(f"cannot group by {wrong}; {hint}choose from {', '.join(GROUP_KEYS)}")
     return tuple(dict.fromkeys(keys))
+
+
+# "GET /v1/schedules": a route as the report prints it, its method first
+_METHOD_AND_ROUTE = re.compile(r"(?i)^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+(\S+)$")
+
+
+def normalised(store: Store, filters: Filters) -> Filters:
+    """Filters as the store holds the values: a route given as "GET /v1/x" sets the method
+    too, a trailing slash goes, a raw path has its ids replaced by {id} (route_of, as at
+    ingest), a method is upper case. (Ids, types and codes match in any case in SQL.)"""
+    route, method = filters.route, filters.method
+    if route is not None:
+        route = route.strip()
+        m = _METHOD_AND_ROUTE.match(route)
+        if m:
+            method, route = method or m.group(1), m.group(2)
+        if len(route) > 1:
+            route = route.rstrip("/")
+        store.run("define_ingest_macros")
+        (route,) = store.one("route_of_filter", {"path": route})
+    return dataclasses.replace(
+        filters, route=route, method=method.strip().upper() if method else None
+    )
+
+
+# the filters that can match nothing, and what they compare (see filter_values)
+_VALUE_FILTERS = ("org", "key", "method", "route", "type", "code")
+
+
+def close_values(store: Store, filters: Filters) -> list[str]:
+    """For each filter whose value no failure in the time range has, a note naming the
+    values that are close to it (or saying there is none)."""
+    notes = []
+    for name in _VALUE_FILTERS:
+        wanted = getattr(filters, name)
+        if wanted is None:
+            continue
+        values = [
+            v
+            for (v,) in store.run(
+                "filter_values", {"filter": name, "since": filters.since, "until": filters.until}
+            ).fetchall()
+        ]
+        if wanted.lower() in {v.lower() for v in values}:
+            continue
+        by_lower = {v.lower(): v for v in values}
+        close = difflib.get_close_matches(wanted.lower(), list(by_lower), n=3, cutoff=0.6)
+        option = f"--{name}"
+        if close:
+            notes.append(
+                f"no failure has {option} {wanted}; close: {', '.join(by_lower[c] for c in close)}"
+            )
+        else:
+            notes.append(f"no failure in the time range has {option} {wanted}")
+    return notes
 
 
 def group_failures(
@@ -92,6 +156,7 @@ def group_failures(
     requests, in_store, first, last = requests_in_scope(store, filters.since, filters.until)
     if not in_store:
         raise TriageError(store.why_no_requests())
+    filters = normalised(store, filters)
     params = {
         **filters.params(
             (filters.since or first, filters.until or last) if {"day", "hour"} & set(by) else None
@@ -134,6 +199,7 @@ def group_failures(
         rows.append(row)
     result = FailureGroups(by, rows, requests, (first, last))
     if not rows:
+        result.notes += close_values(store, filters)
         result.notes.append(
             f"no failures match; the store covers {local(first, filters.tz)} to "
             f"{local(last, filters.tz)} ({requests:,} requests in the chosen time range)"

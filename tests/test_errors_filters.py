@@ -361,3 +361,65 @@ def test_an_empty_relative_range_says_what_the_store_covers(aged_db):
     assert json.loads(result.stdout) == []
     assert "no failures match" in result.stderr
     assert "0 requests in the chosen time range" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "ids"),
+    [
+        # "now" is 2026-11-17T08:00Z (TRIAGE_NOW): yesterday is the planted day
+        ("yesterday", "today", {"f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8"}),
+        ("2026-11-16T10:30", "2026-11-16T12:00", {"f3", "f4", "f5"}),
+        ("2026-11-16T9:00", "2026-11-16T10:10", {"f1"}),  # an hour without its leading zero
+    ],
+)
+def test_times_as_people_type_them(planted_db, since, until, ids):
+    env = {"TRIAGE_NOW": "2026-11-17T08:00:00Z"}
+    rows = errors(planted_db, "--since", since, "--until", until, "--examples", "9", env=env)
+    assert {x for r in rows for x in r["examples"]} == ids
+
+
+def test_today_and_yesterday_are_local_days_in_tz(planted_db):
+    # at 2026-11-17T03:00Z it is still the 16th in New York: "today" began at 05:00Z
+    env = {"TRIAGE_NOW": "2026-11-17T03:00:00Z"}
+    rows = errors(planted_db, "--since", "today", "--tz", "America/New_York", "--examples", "9",
+                  env=env)  # fmt: skip
+    assert {x for r in rows for x in r["examples"]} == {"f1", "f2", "f3", "f4", "f5", "f6", "f7",
+                                                        "f8"}  # fmt: skip
+    assert errors(planted_db, "--since", "today", env=env) == []
+
+
+@pytest.mark.parametrize(
+    ("abbreviation", "zone", "offset"),
+    [("PST", "America/Los_Angeles", "-08:00"), ("EDT", "America/New_York", "-05:00"),
+     ("cet", "Europe/Paris", "+01:00")],
+)  # fmt: skip
+def test_a_zone_abbreviation_is_read_as_the_zone_people_mean(planted_db, abbreviation, zone,
+                                                              offset):  # fmt: skip
+    result = CliRunner().invoke(
+        triage_cli,
+        ["--db", str(planted_db), "errors", "--tz", abbreviation, "--format", "json"],
+    )
+    assert result.exit_code == 0, result.output
+    assert f"--tz {abbreviation} read as {zone}" in result.stderr
+    rows = json.loads(result.stdout)
+    # in November these zones keep winter time: EDT is read as New York, -05:00, not -04:00
+    assert all(r["first_seen"].endswith(offset) for r in rows)
+
+
+def test_a_zone_in_the_wrong_case_is_named_rightly(planted_db):
+    result = CliRunner().invoke(
+        triage_cli, ["--db", str(planted_db), "errors", "--tz", "europe/berlin"]
+    )
+    assert result.exit_code == 2
+    assert "did you mean Europe/Berlin?" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("since", "until"), [("2026-11-16T12:00", "2026-11-16T10:00"), ("2026-11-16", "2026-11-16")]
+)
+def test_a_reversed_or_empty_range_is_an_error_not_an_empty_table(planted_db, since, until):
+    result = CliRunner().invoke(
+        triage_cli, ["--db", str(planted_db), "errors", "--since", since, "--until", until]
+    )
+    assert result.exit_code == 2
+    assert "is not after --since" in result.stderr and result.stdout == ""

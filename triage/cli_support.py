@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from triage.exceptions import TriageError
-from triage.timespec import TimeSpecError, parse_time, zone
+from triage.timespec import TimeSpecError, parse_time, resolve_zone
 
 ROW_FORMATS = ("table", "json", "csv", "md")
 
@@ -35,10 +35,12 @@ class ZoneParam(click.ParamType):
 
     def convert(self, value, param, ctx):
         try:
-            zone(value)
+            name, note = resolve_zone(value)
         except TimeSpecError as exc:
             self.fail(str(exc), param, ctx)
-        return value
+        if note:
+            click.echo(f"note: {note}", err=True)
+        return name
 
 
 class Parsed(click.ParamType):
@@ -75,6 +77,12 @@ def time_options(func):
     def wrapper(*args, since, until, tz, **kwargs):
         kwargs["since"] = parse_time(since, tz) if since else None
         kwargs["until"] = parse_time(until, tz) if until else None
+        if kwargs["since"] and kwargs["until"] and kwargs["until"] <= kwargs["since"]:
+            # an empty or reversed range would answer "nothing", which reads as "all is well"
+            raise click.BadParameter(
+                f"--until {until} is not after --since {since}; give a range that runs forward",
+                param_hint="--until",
+            )
         return func(*args, tz=tz, **kwargs)
 
     return wrapper

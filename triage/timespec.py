@@ -35,6 +35,25 @@ _UNITS = {
 }
 LONGEST = dt.timedelta(days=36_600)  # a century: longer spans are typing mistakes
 _ZONE_NAME = re.compile(r"^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$")
+# A date and a time whose hour lost its leading zero (2026-11-10T9:00): ISO wants two digits.
+_SHORT_HOUR = re.compile(r"^(\d{4}-\d{2}-\d{2})([T ])(\d):")
+# The abbreviations people type for a zone. Each names a zone that changes its clocks (PST
+# is Pacific time, PDT in summer), never a fixed offset: IANA's own EST and MST are fixed
+# -05:00 and -07:00, wrong for New York or Denver half the year.
+ABBREVIATIONS = {
+    **dict.fromkeys(("PST", "PDT", "PT"), "America/Los_Angeles"),
+    **dict.fromkeys(("MST", "MDT", "MT"), "America/Denver"),
+    **dict.fromkeys(("CST", "CDT", "CT"), "America/Chicago"),
+    **dict.fromkeys(("EST", "EDT", "ET"), "America/New_York"),
+    **dict.fromkeys(("AKST", "AKDT"), "America/Anchorage"),
+    "HST": "Pacific/Honolulu",
+    **dict.fromkeys(("BST",), "Europe/London"),
+    **dict.fromkeys(("CET", "CEST"), "Europe/Paris"),
+    **dict.fromkeys(("EET", "EEST"), "Europe/Athens"),
+    "IST": "Asia/Kolkata",
+    "JST": "Asia/Tokyo",
+    **dict.fromkeys(("AEST", "AEDT"), "Australia/Sydney"),
+}
 
 
 class TimeSpecError(ValueError):
@@ -57,11 +76,31 @@ def zone(name: str) -> ZoneInfo:
     """The named IANA zone from triage's time zone database (see the module's docstring)."""
     found = _zone(name) if _ZONE_NAME.match(name) else None
     if found is None:
+        right_case = _in_another_case(name)
+        hint = f"did you mean {right_case}? " if right_case else ""
         raise TimeSpecError(
-            f"unknown time zone {name!r}; use an IANA name such as UTC, Europe/Paris or "
-            "America/New_York"
+            f"unknown time zone {name!r}; {hint}use an IANA name such as UTC, Europe/Paris "
+            "or America/New_York"
         )
     return found
+
+
+def resolve_zone(name: str) -> tuple[str, str | None]:
+    """The IANA name a --tz value stands for, and a note when it was an abbreviation (PST is
+    read as America/Los_Angeles: PST in winter, PDT in summer)."""
+    name = name.strip()
+    city = ABBREVIATIONS.get(name.upper())
+    if city:
+        return city, f"--tz {name} read as {city}, which changes its clocks as people there do"
+    zone(name)
+    return name, None
+
+
+def _in_another_case(name: str) -> str | None:
+    """The zone name that differs from `name` only in case (europe/berlin), if one does."""
+    from zoneinfo import available_timezones  # (only on the error path: it reads every name)
+
+    return {z.lower(): z for z in available_timezones()}.get(name.lower())
 
 
 @cache
@@ -90,8 +129,17 @@ def now() -> dt.datetime:
 
 
 def parse_time(text: str, tz: str = "UTC", now_: dt.datetime | None = None) -> dt.datetime:
-    """An aware UTC datetime from '2026-11-09', '2026-11-09T14:00', '...Z', '24h', '7d'."""
+    """An aware UTC datetime from '2026-11-09', '2026-11-09T14:00' (or T9:00), '...Z',
+    'today' and 'yesterday' (local midnight), 'now', '24h', '7d'."""
     text = text.strip()
+    day = {"today": 0, "yesterday": 1}.get(text.lower())
+    if day is not None:  # local midnight, in tz
+        here = (now_ or now()).astimezone(zone(tz))
+        midnight = dt.datetime.combine(here.date() - dt.timedelta(days=day), dt.time())
+        return midnight.replace(tzinfo=zone(tz)).astimezone(dt.UTC)
+    if text.lower() == "now":
+        return now_ or now()
+    text = _SHORT_HOUR.sub(r"\1\g<2>0\3:", text)
     if _DURATION.match(text):
         try:
             return (now_ or now()) - parse_duration(text)
@@ -102,7 +150,8 @@ def parse_time(text: str, tz: str = "UTC", now_: dt.datetime | None = None) -> d
     except ValueError:
         raise TimeSpecError(
             f"cannot read {text!r} as a time; use an ISO date or time (2026-11-09, "
-            "2026-11-09T14:00, 2026-11-09T14:00Z) or a span ago (30m, 24h, 7d, 2w)"
+            "2026-11-09T14:00, 2026-11-09T14:00Z), today, yesterday, or a span ago (30m, "
+            "24h, 7d, 2w)"
         ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone(tz))

@@ -423,3 +423,14 @@ def test_a_reversed_or_empty_range_is_an_error_not_an_empty_table(planted_db, si
     )
     assert result.exit_code == 2
     assert "is not after --since" in result.stderr and result.stdout == ""
+
+
+def test_explain_says_only_what_the_grouping_knows(planted_db):
+    by_status = {r["status"]: r["meaning"] for r in errors(planted_db, "--by", "status",
+                                                           "--explain")}  # fmt: skip
+    assert by_status[404] == "HTTP 404 Not Found: documented for invalid_request_error."
+    assert all("No error type or code was logged" not in m for m in by_status.values())
+    by_code = {r["code"]: r["meaning"] for r in errors(planted_db, "--by", "code", "--explain")}
+    assert by_code["not_found"].startswith("The resource does not exist")
+    assert by_code["stale_body"] == "Undocumented code 'stale_body'."
+    assert all(r["meaning"] is None for r in errors(planted_db, "--by", "org", "--explain"))

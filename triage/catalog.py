@@ -178,6 +178,23 @@ def explain(type_name: str | None, code: str | None) -> str:
     return f"Undocumented error (type {type_name!r}, code {code!r})."
 
 
+def explain_status(status: int | None) -> str | None:
+    """What a status says on its own: its name, and the documented types that answer with
+    it (a grouping by status knows no type or code)."""
+    if status is None:
+        return None
+    from http import HTTPStatus
+
+    try:
+        name = f"HTTP {status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        name = f"HTTP {status}"
+    types = [t.name for t in TYPES if status in t.statuses]
+    if types:
+        return f"{name}: documented for {', '.join(types)}."
+    return f"{name}: no documented error type answers with it."
+
+
 def advice(type_name: str | None, code: str | None) -> str | None:
     documented = error_code(code)
     if documented:

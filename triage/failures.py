@@ -195,7 +195,7 @@ def group_failures(
                 labels.Shown(documented, labels.NOT_APPLICABLE) if bare else documented
             )
         if explain:
-            row["meaning"] = catalog.explain(raw.get("type"), raw.get("code"))
+            row["meaning"] = _meaning(raw, by, bool(bare))
         rows.append(row)
     result = FailureGroups(by, rows, requests, (first, last))
     if not rows:
@@ -234,6 +234,27 @@ def requests_in_scope(
 
 def _minute(minute: int) -> dt.datetime:
     return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=minute)
+
+
+def _meaning(raw: dict, by: tuple[str, ...], bare: bool) -> str | None:
+    """The documented meaning of what a row groups on, and only that: a row grouped by code
+    alone knows no type, one grouped by status knows neither."""
+    type_name, code = raw.get("type"), raw.get("code")
+    if bare and ("type" in by or "code" in by):
+        return catalog.explain(None, None)  # no error information was logged at all
+    if "type" in by and "code" in by:
+        return catalog.explain(type_name, code)
+    if "code" in by:
+        if not code:
+            return "No code was logged: validation_error may leave it empty."
+        documented = catalog.error_code(code)
+        return documented.meaning if documented else f"Undocumented code {code!r}."
+    if "type" in by:
+        known = catalog.error_type(type_name)
+        return known.meaning if known else f"Undocumented type {type_name!r}."
+    if "status" in by:
+        return catalog.explain_status(raw.get("status"))
+    return None
 
 
 def _documented(type_name: str | None, code: str | None, by: tuple[str, ...]) -> bool | None:

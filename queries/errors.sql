@@ -115,8 +115,3 @@ SELECT DISTINCT value FROM (
 )
 WHERE value IS NOT NULL
 ORDER BY value;
-
--- name: route_of_filter
--- A --route filter as the routes were stored: its path with ids replaced by {id}
--- (route_of; define_ingest_macros first).
-SELECT route_of($path);

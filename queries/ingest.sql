@@ -590,3 +590,8 @@ ORDER BY minute;
 -- uncommitted rows spill to disk rather than grow the process).
 SET preserve_insertion_order = false;
 SET memory_limit = '512MB';
+
+-- name: route_of_filter
+-- A route filter (`errors --route`) as ingest stores routes: the path with its ids replaced
+-- by {id} (route_of, made by define_ingest_macros, which runs first).
+SELECT route_of($path);

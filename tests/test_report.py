@@ -11,7 +11,6 @@ import subprocess
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from html import unescape
-from pathlib import Path
 
 import pytest
 
@@ -221,11 +220,27 @@ def test_data_quality_names_the_files_that_hold_some_of_the_week_and_only_those(
     db = tmp_path / "s.duckdb"
     assert run_triage("--db", db, "ingest", api, traces, around).returncode == 0
     dq = report(db, "--week", "2026-W47")["data_quality"]
-    assert sorted((Path(f["path"]).name, f["lines"], f["rejected"]) for f in dq["files"]) == [
+    assert sorted((f["name"], f["lines"], f["rejected"]) for f in dq["files"]) == [
         ("api.log", 2, 0),
         ("traces.log", 3, 1),
     ]
     assert dq["rejected_by_reason"] == {"invalid_json": 1}
+
+
+def test_a_shared_report_names_its_files_and_never_where_they_or_the_store_are(tmp_path):
+    """A report is passed on: no path of this machine in it, the store's or a log's. Files
+    of the same name in two folders are told apart by their folder."""
+    eu = write_lines(tmp_path / "logs" / "eu" / "api.log", [request_line(1)])
+    us = write_lines(tmp_path / "logs" / "us" / "api.log", [request_line(2)])
+    db = tmp_path / "private" / "s.duckdb"
+    assert run_triage("--db", db, "ingest", eu, us).returncode == 0
+    dq = report(db, "--week", "2026-W47")["data_quality"]
+    assert sorted(f["name"] for f in dq["files"]) == ["eu/api.log", "us/api.log"]
+    for fmt in ("md", "html", "json"):
+        args = ("--db", db, "report", "weekly", "--week", "2026-W47", "--format", fmt)
+        text = run_triage(*args).stdout.decode()
+        assert "eu/api.log" in text
+        assert str(tmp_path) not in text and "s.duckdb" not in text, fmt
 
 
 @pytest.mark.parametrize(

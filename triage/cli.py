@@ -617,13 +617,7 @@ def report() -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file (atomically); refuses to overwrite without --force.",
-)
-@click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
+@output_file_option
 @click.option(
     "--stamp",
     is_flag=True,
@@ -631,7 +625,7 @@ def report() -> None:
 )
 @show_sql_option
 @pass_context
-def weekly(obj: Context, week, tz, fmt, output, force, stamp, show_sql) -> None:
+def weekly(obj: Context, week, tz, fmt, output, stamp, show_sql) -> None:
     """The weekly error report: headline with week-over-week change, codes (new, gone, up
     sharply), routes, orgs and keys, detected incidents, contract violations, data quality.
 
@@ -641,10 +635,6 @@ def weekly(obj: Context, week, tz, fmt, output, force, stamp, show_sql) -> None:
     from triage.report import weekly as build
     from triage.timespec import local, now
 
-    if output is not None and output.exists() and not force:
-        raise click.BadParameter(
-            f"{output} exists; pass --force to overwrite it", param_hint="--output"
-        )
     with obj.open(read_only=True, show_sql=show_sql) as store:
         data = build(store, week, tz)
     text = render_report(data, fmt, stamp=local(now(), tz) if stamp else None)

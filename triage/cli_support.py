@@ -6,6 +6,7 @@ Validation happens in the parameter (click.BadParameter, exit 2) so command bodi
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -93,12 +94,62 @@ def tz_option(help: str):
     return click.option("--tz", type=ZoneParam(), default="UTC", show_default=True, help=help)
 
 
-output_file_option = click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file (atomically) instead of stdout.",
-)
+# what an --output file's name says its format is, when --format is not given
+SUFFIX_FORMATS = {
+    ".csv": "csv",
+    ".json": "json",
+    ".md": "md",
+    ".markdown": "md",
+    ".html": "html",
+    ".htm": "html",
+    ".txt": "text",
+}
+
+
+def output_file_option(func):
+    """-o/--output and --force, the same for every command that writes a file: the file is
+    written atomically, an existing one is kept unless --force, and its extension chooses
+    the format when --format is not given (report.html is HTML, errors.csv is CSV)."""
+
+    @click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write to this file (atomically) instead of stdout; .csv, .json, .md or .html "
+        "chooses the format unless --format is given.",
+    )
+    @click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
+    @functools.wraps(func)
+    def wrapper(*args, output, force, **kwargs):
+        if output is not None and str(output) != "-":
+            if output.exists() and not force:
+                raise click.BadParameter(
+                    f"{output} exists; pass --force to overwrite it", param_hint="--output"
+                )
+            if "fmt" in kwargs:
+                kwargs["fmt"] = _format_of(output, kwargs["fmt"])
+        return func(*args, output=output, **kwargs)
+
+    return wrapper
+
+
+def _format_of(output: Path, fmt: str) -> str:
+    """The format an --output file's extension names, if --format was left at its default
+    and the command writes that format."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    if ctx.get_parameter_source("fmt") is not ParameterSource.DEFAULT:
+        return fmt
+    choices = next(
+        (getattr(p.type, "choices", ()) for p in ctx.command.params if p.name == "fmt"), ()
+    )
+    named = SUFFIX_FORMATS.get(output.suffix.lower())
+    if named == "text" and "text" not in choices:
+        named = "table"
+    return named if named is not None and named in choices else fmt
+
+
 show_sql_option = click.option(
     "--show-sql", is_flag=True, help="Print each SQL query and its parameters to stderr."
 )
@@ -148,14 +199,23 @@ def emit(rows: Sequence[dict], fmt: str, output: Path | None, *, raw: bool = Fal
 
 
 def write_text(text: str, output: Path | None) -> None:
-    """To stdout, or atomically to a file (click writes a temporary file beside it and
-    renames it into place, so a reader never sees half a report)."""
+    """To stdout, or atomically to a file (written beside it and renamed into place, so a
+    reader never sees half a report)."""
     if output is None or str(output) == "-":
         click.echo(text, nl=False)
         return
+    # Made with mode 0666 less the umask, as any file one shares (0644 typically): unlike
+    # the store (0600), a report or an export is written to be passed on.
+    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
     try:
-        with click.open_file(str(output), "w", encoding="utf-8", atomic=True) as fh:
-            fh.write(text)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, output)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
     except OSError as exc:
         raise TriageError(
             f"cannot write {output}: {exc.strerror or exc}; choose a folder that exists "

@@ -133,7 +133,6 @@ def weekly(store: Store, week: tuple[int, int] | None = None, tz: str = "UTC") -
         "tz": tz,
         "start": start,
         "end": end,
-        "store": str(store.path),
         "baseline_note": baseline,
         "headline": {
             "requests": measure("requests"),
@@ -293,13 +292,33 @@ def _data_quality(store: Store, report: dict, start, end, tz: str) -> dict:
         file["rejected"] += row["rejected"]
         if row["reason"] is not None:
             by_reason[row["reason"]] = by_reason.get(row["reason"], 0) + row["rejected"]
+    named = _file_names([f["path"] for f in files.values()])
     return {
-        "files": list(files.values()),
+        # a report is shared: its files are named, not located on this machine
+        "files": [
+            {"name": named[f["path"]], "lines": f["lines"], "rejected": f["rejected"]}
+            for f in files.values()
+        ],
         "lines": sum(f["lines"] for f in files.values()),
         "rejected_by_reason": dict(sorted(by_reason.items(), key=lambda kv: (-kv[1], kv[0]))),
         "hours_in_week": len(hours),
         "hours_without_data": sum(1 for at in hours if hour_key(at) not in seen),
         "gaps": gaps,
         "tz": tz,
-        "store": str(store.path),
     }
+
+
+def _file_names(paths: list[str]) -> dict[str, str]:
+    """Each path by its file name, with as many folders before it as it takes to tell
+    files of the same name apart (eu/access.log, us/access.log)."""
+    names = {}
+    for path in paths:
+        parts = path.replace("\\", "/").split("/")
+        depth = 1
+        while depth < len(parts) and any(
+            other != path and other.replace("\\", "/").split("/")[-depth:] == parts[-depth:]
+            for other in paths
+        ):
+            depth += 1
+        names[path] = "/".join(parts[-depth:])
+    return names

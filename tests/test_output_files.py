@@ -102,3 +102,50 @@ def test_shared_files_follow_the_umask_and_the_store_stays_private(tmp_path, uma
         result = run_in(tmp_path, "--db", db, *args, "-o", name, umask=umask)
         assert result.returncode == 0, result.stderr
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == mode, name
+
+
+def in_a_terminal(args, columns: int) -> str:
+    """What triage prints to a real terminal (a pseudo-terminal) of `columns` columns."""
+    import pty
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "triage", *map(str, args)],
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "COLUMNS": str(columns)},
+    )
+    os.close(follower)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(leader)
+    assert proc.wait(timeout=120) == 0, proc.stderr.read() if proc.stderr else ""
+    return out.decode().replace("\r\n", "\n")
+
+
+def test_a_terminal_table_is_cut_to_the_terminals_width_and_says_so(sample_ingest):
+    args = ("--db", sample_ingest[0], "errors", "--by", "code", "--limit", "5")
+    piped = run_in(None, *args).stdout.decode()
+    assert max(len(line) for line in piped.splitlines()) > 110  # the whole table is wide
+    narrow = in_a_terminal(args, 110)
+    lines = narrow.splitlines()
+    assert lines[-1].startswith("(long values cut to fit 110 columns;")
+    assert max(len(line) for line in lines[:-1]) <= 110
+    assert "…" in narrow
+    # a terminal wide enough shows the table as a pipe does, whole and without the note
+    assert in_a_terminal(args, 400) == piped
+    # and a pipe is never cut, whatever COLUMNS says
+    env_narrow = subprocess.run(
+        [sys.executable, "-m", "triage", *args],
+        capture_output=True,
+        env={**os.environ, "COLUMNS": "60"},
+        timeout=120,
+    )
+    assert env_narrow.stdout.decode() == piped

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -194,7 +195,15 @@ def emit(rows: Sequence[dict], fmt: str, output: Path | None, *, raw: bool = Fal
 
     if raw:
         click.echo("warning: --raw output holds unmasked secrets and e-mail addresses", err=True)
-    text = FORMATTERS[fmt](list(rows) if raw else redacted(list(rows)))
+    shown = list(rows) if raw else redacted(list(rows))
+    if fmt == "table" and output is None and sys.stdout.isatty():
+        import shutil
+
+        from triage.formats import format_table
+
+        text = format_table(shown, width=shutil.get_terminal_size().columns)
+    else:
+        text = FORMATTERS[fmt](shown)
     write_text(text, output)
 
 

@@ -54,24 +54,52 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def format_table(rows: Sequence[Row]) -> str:
+MIN_CUT_WIDTH = 12  # a column cut to fit is never narrower than this (or its header)
+
+
+def format_table(rows: Sequence[Row], width: int | None = None) -> str:
+    """Rows as an aligned text table. Given the terminal's width, the widest text columns are
+    cut (ending in '…') until the table fits, and a last line says so."""
     if not rows:
         return "(no rows)\n"
     cols = list(rows[0])
     cells = [[terminal_safe(_cell(c, r.get(c))) for c in cols] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
     numeric = [all(_is_number(r.get(c)) or r.get(c) is None for r in rows) for c in cols]
+    cut = _fit(widths, cols, numeric, width) if width else widths
 
     def line(values: Sequence[str]) -> str:
         parts = [
-            v.rjust(w) if num else v.ljust(w)
-            for v, w, num in zip(values, widths, numeric, strict=True)
-        ]
+            (v if len(v) <= w else v[: w - 1] + "…").rjust(w) if num
+            else (v if len(v) <= w else v[: w - 1] + "…").ljust(w)
+            for v, w, num in zip(values, cut, numeric, strict=True)
+        ]  # fmt: skip
         return "  ".join(parts).rstrip()
 
-    out = [line(cols), line(["-" * w for w in widths])]
+    out = [line(cols), line(["-" * w for w in cut])]
     out += [line(row) for row in cells]
+    if cut != widths:
+        out.append(
+            f"(long values cut to fit {width} columns; --format csv or json, or -o FILE, "
+            "shows them whole)"
+        )
     return "\n".join(out) + "\n"
+
+
+def _fit(widths: list[int], cols: list[str], numeric: list[bool], width: int) -> list[int]:
+    """Column widths that fit `width`: the widest text column loses a character at a time,
+    down to MIN_CUT_WIDTH (or its header); numbers are never cut. It may still not fit."""
+    fitted = list(widths)
+    floor = [w if num else max(min(len(c), 20), MIN_CUT_WIDTH) for w, c, num in
+             zip(widths, cols, numeric, strict=True)]  # fmt: skip
+    total = sum(fitted) + 2 * (len(fitted) - 1)
+    while total > width:
+        i = max(range(len(fitted)), key=lambda j: fitted[j] - floor[j])
+        if fitted[i] <= floor[i]:
+            break
+        fitted[i] -= 1
+        total -= 1
+    return fitted
 
 
 def _json_value(value: object) -> object:

@@ -16,7 +16,8 @@ WITH hits AS (
 SELECT r.request_id, r.kind, r.reject_reason, r.ts, r.service, r.method, r.path, r.route,
        r.status, r.duration_ms, r.org_id, r.api_key_id, r.user_agent, r.client_ip, r.level,
        r.message, r.failed, r.has_error_body, r.error_source, r.error_type, r.error_code, r.error_message,
-       r.error_status, r.error_request_id, s.path AS source_path, r.line_no, r.byte_offset
+       r.error_status, r.error_request_id, s.path AS source_path, r.line_no, r.byte_offset,
+       CASE WHEN r.kind IN ('trace', 'log') THEN event_fields(r.raw) END AS fields
 FROM records r JOIN hits h USING (source_id, line_no) JOIN sources s USING (source_id)
 WHERE list_contains($ids, r.request_id)
 ORDER BY r.request_id, r.ts NULLS LAST, r.source_id, r.line_no;
@@ -27,10 +28,55 @@ ORDER BY r.request_id, r.ts NULLS LAST, r.source_id, r.line_no;
 SELECT r.request_id, r.kind, r.reject_reason, r.ts, r.service, r.method, r.path, r.route,
        r.status, r.duration_ms, r.org_id, r.api_key_id, r.user_agent, r.client_ip, r.level,
        r.message, r.failed, r.has_error_body, r.error_source, r.error_type, r.error_code, r.error_message,
-       r.error_status, r.error_request_id, s.path AS source_path, r.line_no, r.byte_offset
+       r.error_status, r.error_request_id, s.path AS source_path, r.line_no, r.byte_offset,
+       CASE WHEN r.kind IN ('trace', 'log') THEN event_fields(r.raw) END AS fields
 FROM records r JOIN sources s USING (source_id)
 WHERE list_contains($ids, r.request_id)
 ORDER BY r.request_id, r.ts NULLS LAST, r.source_id, r.line_no;
+
+-- name: lookup_rejected_lines
+-- The rejected lines that hold one of the ids $ids (lower case) in their text although no
+-- request id could be read from them (a line cut short, not JSON, too long...): where an id
+-- that is nowhere else was logged. Only lines rejected without an id are read, by their
+-- text; each row names the id it holds (matched) and has lookup_records' columns.
+SELECT m.matched AS request_id, r.kind, r.reject_reason, r.ts, r.service, r.method, r.path,
+       r.route, r.status, r.duration_ms, r.org_id, r.api_key_id, r.user_agent, r.client_ip,
+       r.level, r.message, r.failed, r.has_error_body, r.error_source, r.error_type,
+       r.error_code, r.error_message, r.error_status, r.error_request_id,
+       s.path AS source_path, r.line_no, r.byte_offset, NULL AS fields
+FROM records r JOIN sources s USING (source_id),
+     LATERAL (SELECT unnest(list_filter($ids, lambda i: contains(lower(r.raw), i))) AS matched) m
+WHERE r.kind = 'reject' AND r.request_id IS NULL
+ORDER BY m.matched, r.source_id, r.line_no;
+
+-- name: lookup_key_changes
+-- When things changed for the API key $key (of org $org) around a failure at $at: its last
+-- success before, the first failure after that (when it started failing), how many times
+-- it failed from then until its next success (or $until), that next success, and whether
+-- the org's other keys kept working since it started failing (their successes and how many
+-- keys). Read from the org's requests between $since and $until.
+WITH around AS (
+    SELECT ts, failed, api_key_id IS NOT DISTINCT FROM $key AS same_key, api_key_id
+    FROM events
+    WHERE kind = 'request' AND ts >= $since AND ts < $until
+      AND (org_id = $org OR ($org IS NULL AND api_key_id = $key))
+), turns AS (
+    SELECT max(ts) FILTER (WHERE same_key AND NOT failed AND ts < $at) AS last_success,
+           min(ts) FILTER (WHERE same_key AND NOT failed AND ts > $at) AS next_success
+    FROM around
+), streak AS (
+    SELECT min(a.ts) FILTER (WHERE a.same_key AND a.failed) AS failing_since,
+           count(*) FILTER (WHERE a.same_key AND a.failed) AS failures
+    FROM around a, turns t
+    WHERE a.ts > coalesce(t.last_success, $since::TIMESTAMPTZ - INTERVAL 1 MICROSECOND)
+      AND a.ts < coalesce(t.next_success, $until::TIMESTAMPTZ)
+)
+SELECT t.last_success, s.failing_since, s.failures, t.next_success,
+       (SELECT count(*) FROM around WHERE NOT same_key AND NOT failed
+                                      AND ts >= s.failing_since) AS other_keys_successes,
+       (SELECT count(DISTINCT api_key_id) FROM around WHERE NOT same_key AND NOT failed
+                                      AND ts >= s.failing_since) AS other_keys_working
+FROM turns t, streak s;
 
 -- name: lookup_prefix
 -- Request ids starting with $prefix (any case), up to $limit of them, for --prefix and for

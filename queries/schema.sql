@@ -90,6 +90,26 @@ CREATE OR REPLACE TEMP MACRO body_id_not_uuid(error_request_id) AS
     error_request_id IS NOT NULL AND try_cast(error_request_id AS UUID) IS NULL;
 CREATE OR REPLACE TEMP MACRO body_id_differs(error_request_id, request_id) AS
     coalesce(error_request_id <> request_id, false);
+-- event_fields(raw): the fields of a trace or log line beyond the ones every event has (its
+-- time, level, service, request id and message), as a map of name to text: what a service
+-- said about the request ("reason": "revoked"). A Docker json-file wrapper is looked into.
+CREATE OR REPLACE TEMP MACRO event_fields(raw) AS (
+    WITH d AS (
+        SELECT CASE WHEN json_valid(raw) THEN
+                   CASE WHEN json_valid(raw ->> '$.log')
+                             AND json_type((raw ->> '$.log')::JSON) = 'OBJECT'
+                        THEN (raw ->> '$.log')::JSON ELSE raw::JSON END
+               END AS doc
+    )
+    SELECT CASE WHEN json_type(doc) = 'OBJECT' THEN map_from_entries(list_transform(
+               list_filter(json_keys(doc), lambda k: lower(k) NOT IN (
+                   'time', 'timestamp', '@timestamp', 'ts', 'level', 'severity', 'lvl',
+                   'service', 'request_id', 'requestid', 'req_id', 'msg', 'message', 'log',
+                   'stream')),
+               lambda k: {'key': k, 'value': json_extract_string(doc, '$."' || k || '"')}))
+           END
+    FROM d
+);
 -- route_family(route): a route up to its first parameter, the resource it acts on
 -- (/v1/schedules/{id}/overrides and /v1/schedules are /v1/schedules): incidents are
 -- detected per family as well as for the whole API.

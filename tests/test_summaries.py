@@ -44,9 +44,9 @@ def cases(manifest):
     timezone_fixed = scenario_id(manifest, "timezone_typo", -1)
     return {
         "summary.md": ["summary", transition, burst, "--tz", "America/New_York"],
-        "reply-failed.md": ["reply", transition, "--tz", "Europe/Berlin"],
-        "reply-burst.md": ["reply", burst],
-        "reply-succeeded.md": ["reply", timezone_fixed],
+        "reply-failed.txt": ["reply", transition, "--tz", "Europe/Berlin"],
+        "reply-burst.md": ["reply", burst, "--format", "md"],
+        "reply-succeeded.txt": ["reply", timezone_fixed],
         "incident-auto.md": [
             "incident",
             "--auto",
@@ -71,9 +71,9 @@ def cases(manifest):
     "name",
     [
         "summary.md",
-        "reply-failed.md",
+        "reply-failed.txt",
         "reply-burst.md",
-        "reply-succeeded.md",
+        "reply-succeeded.txt",
         "incident-auto.md",
         "incident-window.md",
     ],
@@ -135,7 +135,7 @@ def test_summaries_never_show_planted_secrets(sample_ingest, manifest):
     for i in ids:
         reply = run_triage("--db", sample_ingest[0], "reply", i)
         assert reply.returncode == 0, reply.stderr
-        assert f"`{i}`" in reply.stdout.decode()  # the draft quotes the request id back
+        assert f"({i})" in reply.stdout.decode()  # the draft quotes the request id back
         outputs.append(reply.stdout.decode())
     for out in outputs:
         for secret in manifest["secrets"]:

@@ -545,19 +545,32 @@ def summary(obj: Context, ids, ticket, tz, fmt, output) -> None:
 
 
 @cli.command()
-@click.argument("request_id")
+@click.argument("ids", nargs=-1)
+@click.option(
+    "--ticket",
+    type=click.File("r", encoding="utf-8", errors="replace"),
+    help="Free text holding the request ids ('-' for stdin).",
+)
 @tz_option("The customer's time zone.")
-@click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "md", "html"]),
+    default="text",
+    show_default=True,
+    help="Plain text to paste into an e-mail, or Markdown, or an HTML page.",
+)
 @output_file_option
 @pass_context
-def reply(obj: Context, request_id, tz, fmt, output) -> None:
-    """Draft a friendly reply to the customer about one request.
+def reply(obj: Context, ids, ticket, tz, fmt, output) -> None:
+    """Draft a friendly reply to the customer about their requests, ready for an e-mail.
 
-    What we saw, why it failed, how to fix it, with the request id quoted back.
+    What we saw, why it failed, how to fix it, with the request ids quoted back; an id we
+    cannot find is said plainly, with what to send instead. IDS as for lookup, or --ticket.
 
     Example: triage reply 21555e8c-bbea-4dbf-ae18-e5fe078a9635 --tz America/New_York
     """
-    _lookup_view(obj, "reply", gather_ids((request_id,), None), tz, fmt, output)
+    _lookup_view(obj, "reply", gather_ids(ids, ticket), tz, fmt, output)
 
 
 def _lookup_view(obj: Context, view: str, ids: list[str], tz: str, fmt: str, output) -> None:

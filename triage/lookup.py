@@ -129,6 +129,11 @@ def lookup_ids(
     query = "lookup_records" if store.rid_hash_ok else "lookup_records_by_text"
     for row in store.rows(query, {"ids": wanted}):
         by_id.setdefault(row["request_id"], []).append(row)
+    # an id nowhere else may sit in a line rejected before its id could be read
+    unread = sorted({i.lower() for i in wanted if i not in by_id and i.lower() not in by_id})
+    if unread:
+        for row in store.rows("lookup_rejected_lines", {"ids": unread}):
+            by_id.setdefault(row["request_id"], []).append(row)
 
     results = []
     for asked, fetch in resolved:
@@ -157,6 +162,7 @@ def _story(store: Store, rid: str, rows: list[dict], window, retry_window) -> Fo
                 "service": r["service"],
                 "level": r["level"],
                 "what": _what(r),
+                "fields": dict(r["fields"] or {}),  # what the service said beyond its message
                 "source": f"{r['source_path']}:{r['line_no']}",
             }
         )
@@ -181,7 +187,7 @@ def _story(store: Store, rid: str, rows: list[dict], window, retry_window) -> Fo
         found.request["source"] = f"{main['source_path']}:{main['line_no']}"
         if main["failed"]:
             found.error = _error(main)
-        found.context = _context(store, main, window, retry_window)
+        found.context = _context(store, main, window, retry_window, trace)
     return found
 
 
@@ -195,7 +201,9 @@ def _what(r: dict) -> str:
         return f"{r['method'] or ''} {r['path'] or r['route'] or ''} → {r['status']}{code}".strip()
     if r["kind"] == "reject":
         return f"rejected line ({r['reject_reason']})"
-    return r["message"] or ""
+    # the service's own fields beside its message, as "name: value" (masked by name later)
+    said = ", ".join(f"{k}: {v}" for k, v in (r.get("fields") or {}).items())
+    return f"{r['message'] or ''} ({said})".strip() if said else r["message"] or ""
 
 
 def _error(main: dict) -> dict:
@@ -220,7 +228,14 @@ def _error(main: dict) -> dict:
     }
 
 
-def _context(store: Store, main: dict, window: dt.timedelta, retry_window: dt.timedelta) -> dict:
+# how far a key's history is read for when it last worked and when it started failing
+KEY_HISTORY_BEFORE = dt.timedelta(hours=24)
+KEY_HISTORY_AFTER = dt.timedelta(hours=6)
+
+
+def _context(
+    store: Store, main: dict, window: dt.timedelta, retry_window: dt.timedelta, trace: list[dict]
+) -> dict:
     at = main["ts"]
     related = store.rows(
         "lookup_related_failures",
@@ -258,13 +273,36 @@ def _context(store: Store, main: dict, window: dt.timedelta, retry_window: dt.ti
             },
         )
     inside = [b for b in bursts if b["start"] <= at < b["end"]]
+    key = None
+    # when the key stopped working answers a client error (a revoked key, a lost scope); a
+    # server error is not the key's doing
+    if main["failed"] and main["api_key_id"] and 400 <= (main["status"] or 0) < 500:
+        key = store.rows(
+            "lookup_key_changes",
+            {
+                "key": main["api_key_id"],
+                "org": main["org_id"],
+                "at": at,
+                "since": at - KEY_HISTORY_BEFORE,
+                "until": at + KEY_HISTORY_AFTER,
+            },
+        )[0]
+        key["hours_before"] = int(KEY_HISTORY_BEFORE.total_seconds() // 3600)
+        key["hours_after"] = int(KEY_HISTORY_AFTER.total_seconds() // 3600)
+    # what the services said about a failed request is evidence; about a success, noise
+    said = (
+        [t for t in trace if t["fields"] and t["kind"] in ("trace", "log")]
+        if main["failed"]
+        else []
+    )
     return {
         "window_minutes": int(window.total_seconds() // 60),
         "same_org": [_related(r) for r in related if r["scope"] == "org"],
         "same_key": [_related(r) for r in related if r["scope"] == "key"],
         "retries": retries,
         "server_error_burst": inside[0] if inside else None,
-        "hints": _hints(main, related, retries, inside),
+        "key_changes": key,
+        "hints": _hints(main, related, retries, inside, key, said),
     }
 
 
@@ -289,15 +327,29 @@ def _related(r: dict) -> dict:
     }
 
 
-def _hints(main: dict, related: list[dict], retries: list[dict], bursts: list[dict]) -> list[str]:
-    """The next question, answered: plain sentences from the context numbers."""
+def _hints(
+    main: dict,
+    related: list[dict],
+    retries: list[dict],
+    bursts: list[dict],
+    key: dict | None = None,
+    said: list[dict] | None = None,
+) -> list[str]:
+    """The next question, answered: plain sentences from the context numbers, facts the
+    services logged before guesses."""
     hints = []
+    for t in said or []:
+        hints.append(f"{t['service'] or 'a service'} said: {t['what']}.")
+    if key and key["failing_since"]:
+        hints.append(_key_changes(main["api_key_id"], key))
+    known = any("reason" in t["fields"] for t in said or [])
     same_key = [r for r in related if r["scope"] == "key" and r["error_code"] == main["error_code"]]
     for r in same_key:
         if main["error_code"] == "invalid_api_key" and r["count"] >= 5:
+            why = "" if known else ": the key was probably revoked or rotated"
             hints.append(
                 f"{r['count']} other invalid_api_key from this key around it ({r['before']} "
-                f"before, {r['after']} after): the key was probably revoked or rotated."
+                f"before, {r['after']} after){why}."
             )
         elif r["count"] >= 3:
             hints.append(
@@ -319,6 +371,29 @@ def _hints(main: dict, related: list[dict], retries: list[dict], bursts: list[di
             f"({b['start']:%H:%M}-{b['end']:%H:%M} UTC): a Scaling-side incident."
         )
     return hints
+
+
+def _key_changes(key_id: str, k: dict) -> str:
+    """ "key_x last succeeded 07:41:33 UTC, fails since 09:12:04 UTC (213 failures, no
+    success after); the org's other keys kept working (1 key, 25 requests)": when it
+    changed, in one line."""
+    when = "%Y-%m-%d %H:%M:%S UTC"
+    if k["last_success"]:
+        text = f"{key_id} last succeeded {k['last_success']:{when}}, "
+    else:
+        text = f"{key_id} had no success in the {k['hours_before']} hours before; it "
+    text += f"fails since {k['failing_since']:{when}} ({k['failures']} failures"
+    if k["next_success"]:
+        text += f", then succeeded again at {k['next_success']:{when}})"
+    else:
+        text += f", no success in the {k['hours_after']} hours after)"
+    if k["other_keys_working"]:
+        n = k["other_keys_working"]
+        text += (
+            f"; the org's other keys kept working ({n} key{'s' if n != 1 else ''}, "
+            f"{k['other_keys_successes']} successful requests since)"
+        )
+    return text + "."
 
 
 def _not_found(

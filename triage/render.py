@@ -73,6 +73,20 @@ def _clock_format(start: dt.datetime, end: dt.datetime, tz: str) -> str:
     return "%H:%M" if _one_local_day(start, end, tz) else "%Y-%m-%d %H:%M"
 
 
+def _plain(value) -> str:
+    """A value in plain text meant to be read by a person (an e-mail): no markup, no
+    control characters, one line."""
+    return "-" if value is None else terminal_safe(str(value)).replace("\\n", " ")
+
+
+def _short_id(value: str | None) -> str:
+    """An id shortened as a reply names it to a customer: key_…u8zk (enough to tell which)."""
+    if not value or len(value) <= 12:
+        return value or "-"
+    head = value.split("_", 1)[0] + "_" if "_" in value[:8] else value[:4]
+    return f"{head}…{value[-4:]}"
+
+
 def customer_side(i: dict) -> str | None:
     """The sentence that says an incident is one customer's problem, or None."""
     c = i.get("customer_side")
@@ -146,6 +160,8 @@ def environment():
         delta=lambda v: "-" if v is None else f"{v:+.0%}",
         points=lambda v: "-" if v is None else f"{v * 100:+.1f} pts",
         spark=sparkline,
+        plain=_plain,
+        short_id=_short_id,
         clock=lambda v: "-" if v is None else _when(v, "UTC", "%H:%M:%S.%f")[:-3],
         tojson_compact=lambda v: json.dumps(v, default=str),
     )
@@ -195,7 +211,12 @@ def render_lookup(results, fmt: str, tz: str, view: str = "lookup") -> str:
         return text + "\n"
     if view == "lookup":
         return render(f"lookup.{ {'text': 'txt'}.get(fmt, fmt) }.j2", results=data, tz=tz)
-    markdown = render(f"{view}.md.j2", results=data, tz=tz)
+    if view == "reply":  # plain text for an e-mail, or the same words in Markdown
+        if fmt == "text":
+            return render("reply.txt.j2", results=data, tz=tz, markdown=False)
+        markdown = render("reply.txt.j2", results=data, tz=tz, markdown=True)
+    else:
+        markdown = render(f"{view}.md.j2", results=data, tz=tz)
     if fmt == "md":
         return markdown
     title = f"triage {view}: " + ", ".join(r["request_id"] for r in data)

@@ -151,7 +151,7 @@ def test_the_reply_is_plain_text_and_names_the_key_and_the_real_count(db):
     assert result.returncode == 0, result.stderr
     text = result.stdout.decode()
     assert "**" not in text and "`" not in text and "\\>" not in text  # no Markdown
-    assert "Your API key key_…0001 last worked at 07:41 UTC on November 10" in text
+    assert "Your API key key_…0001 last worked at 07:41 and has failed" in text
     assert f"has failed {FLOOD} times since 09:12 UTC" in text
     assert "key_…0001" in text and OLD not in text  # named, shortened
     assert "other API key kept working" in text

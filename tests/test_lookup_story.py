@@ -50,14 +50,16 @@ def uuid(n: int) -> str:
 LAST_OK = AT.replace(hour=7, minute=41, second=33)
 FIRST_FAIL = AT.replace(hour=9, minute=12, second=4)
 FAILED = [uuid(1000 + i) for i in range(FLOOD)]
-# one id per way a line can be rejected, each written only in its rejected line
+# one id per way a line can be rejected, each written only in its rejected line (in this
+# order): the key is the case, the value its id and the reason the line gets
 IN_REJECTS = {
-    "invalid_json": uuid(1),
-    "not_an_object": uuid(2),
-    "unrecognised_text": uuid(3),
-    "too_long": uuid(4),
-    "no_timestamp": uuid(5),
-    "bad_timestamp": uuid(6),
+    "invalid_json": (uuid(1), "invalid_json"),
+    "not_an_object": (uuid(2), "not_an_object"),
+    "unrecognised_text": (uuid(3), "unrecognised_text"),
+    "too_long": (uuid(4), "too_long"),
+    "no_timestamp": (uuid(5), "no_timestamp"),
+    "bad_timestamp": (uuid(6), "bad_timestamp"),
+    "bad bytes, cut short": (uuid(7), "invalid_json"),  # repaired, then still not JSON
 }
 
 
@@ -81,15 +83,17 @@ def db(tmp_path_factory):
         "msg": "api key rejected",
         "reason": "revoked",
     }
-    whole = json.dumps(request(IN_REJECTS["invalid_json"], AT, NEW, 200))
-    cut = whole[: whole.index(IN_REJECTS["invalid_json"]) + 50]  # a writer killed mid-line
+    ids = {case: rid for case, (rid, _) in IN_REJECTS.items()}
+    whole = json.dumps(request(ids["invalid_json"], AT, NEW, 200))
+    cut = whole[: whole.index(ids["invalid_json"]) + 50]  # a writer killed mid-line
     rejects = [
         cut,
-        json.dumps(["lost", IN_REJECTS["not_an_object"]]),
-        f"something odd happened to {IN_REJECTS['unrecognised_text']}",
-        json.dumps({"requestId": IN_REJECTS["too_long"], "pad": "x" * (1 << 20)}),
-        json.dumps({"requestId": IN_REJECTS["no_timestamp"], "msg": "no time"}),
-        json.dumps({"timestamp": "yesterday", "requestId": IN_REJECTS["bad_timestamp"]}),
+        json.dumps(["lost", ids["not_an_object"]]),
+        f"something odd happened to {ids['unrecognised_text']}",
+        json.dumps({"requestId": ids["too_long"], "pad": "x" * (1 << 20)}),
+        json.dumps({"requestId": ids["no_timestamp"], "msg": "no time"}),
+        json.dumps({"timestamp": "yesterday", "requestId": ids["bad_timestamp"]}),
+        f'{{"requestId": "{ids["bad bytes, cut short"]}", "msg": "caf'.encode() + b"\xe9\xff",
     ]
     logs = [
         write_lines(root / "api.ndjson", api),
@@ -131,16 +135,16 @@ def test_the_lookup_says_when_the_key_stopped_working_and_that_other_keys_did_no
     assert f"({FLOOD} failures" in line and "other keys kept working (1 key" in line
 
 
-@pytest.mark.parametrize("reason", sorted(IN_REJECTS))
-def test_an_id_only_in_a_rejected_line_is_found_there(db, reason):
-    rid = IN_REJECTS[reason]
+@pytest.mark.parametrize("case", list(IN_REJECTS))
+def test_an_id_only_in_a_rejected_line_is_found_there(db, case):
+    rid, reason = IN_REJECTS[case]
     result, (found,) = lookup(db, rid)
     assert result.returncode == 0, result.stderr
     assert found["found"] and found["request"] is None
     assert [(t["kind"], t["what"]) for t in found["trace"]] == [
         ("reject", f"rejected line ({reason})")
     ]
-    line_no = list(IN_REJECTS).index(reason) + 1  # the rejects are written in that order
+    line_no = list(IN_REJECTS).index(case) + 1  # the rejects are written in that order
     assert found["trace"][0]["source"].endswith(f"broken.ndjson:{line_no}")
     text = run_triage("--db", db, "lookup", rid).stdout.decode()
     assert "found only in a rejected line" in text and reason in text

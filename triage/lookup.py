@@ -228,9 +228,11 @@ def _error(main: dict) -> dict:
     }
 
 
-# how far a key's history is read for when it last worked and when it started failing
-KEY_HISTORY_BEFORE = dt.timedelta(hours=24)
-KEY_HISTORY_AFTER = dt.timedelta(hours=6)
+# how far a key's history is read for when it last worked and when it started failing:
+# the hour around the request first (cheap, and enough for most), then a day before and six
+# hours after when the key had no success in that hour
+KEY_HISTORY = ((dt.timedelta(hours=1), dt.timedelta(hours=1)),
+               (dt.timedelta(hours=24), dt.timedelta(hours=6)))  # fmt: skip
 
 
 def _context(
@@ -277,18 +279,21 @@ def _context(
     # when the key stopped working answers a client error (a revoked key, a lost scope); a
     # server error is not the key's doing
     if main["failed"] and main["api_key_id"] and 400 <= (main["status"] or 0) < 500:
-        key = store.rows(
-            "lookup_key_changes",
-            {
-                "key": main["api_key_id"],
-                "org": main["org_id"],
-                "at": at,
-                "since": at - KEY_HISTORY_BEFORE,
-                "until": at + KEY_HISTORY_AFTER,
-            },
-        )[0]
-        key["hours_before"] = int(KEY_HISTORY_BEFORE.total_seconds() // 3600)
-        key["hours_after"] = int(KEY_HISTORY_AFTER.total_seconds() // 3600)
+        for before, after in KEY_HISTORY:
+            key = store.rows(
+                "lookup_key_changes",
+                {
+                    "key": main["api_key_id"],
+                    "org": main["org_id"],
+                    "at": at,
+                    "since": at - before,
+                    "until": at + after,
+                },
+            )[0]
+            key["hours_before"] = int(before.total_seconds() // 3600)
+            key["hours_after"] = int(after.total_seconds() // 3600)
+            if key["last_success"] is not None:
+                break
     # what the services said about a failed request is evidence; about a success, noise
     said = (
         [t for t in trace if t["fields"] and t["kind"] in ("trace", "log")]
@@ -378,15 +383,18 @@ def _key_changes(key_id: str, k: dict) -> str:
     success after); the org's other keys kept working (1 key, 25 requests)": when it
     changed, in one line."""
     when = "%Y-%m-%d %H:%M:%S UTC"
+    def hours(n: int) -> str:
+        return "an hour" if n == 1 else f"{n} hours"
+
     if k["last_success"]:
         text = f"{key_id} last succeeded {k['last_success']:{when}}, "
     else:
-        text = f"{key_id} had no success in the {k['hours_before']} hours before; it "
+        text = f"{key_id} had no success in the {hours(k['hours_before'])} before; it "
     text += f"fails since {k['failing_since']:{when}} ({k['failures']} failures"
     if k["next_success"]:
         text += f", then succeeded again at {k['next_success']:{when}})"
     else:
-        text += f", no success in the {k['hours_after']} hours after)"
+        text += f", and no success up to {hours(k['hours_after'])} after this request)"
     if k["other_keys_working"]:
         n = k["other_keys_working"]
         text += (

@@ -383,6 +383,7 @@ def _key_changes(key_id: str, k: dict) -> str:
     success after); the org's other keys kept working (1 key, 25 requests)": when it
     changed, in one line."""
     when = "%Y-%m-%d %H:%M:%S UTC"
+
     def hours(n: int) -> str:
         return "an hour" if n == 1 else f"{n} hours"
 

@@ -14,7 +14,7 @@ CREATE OR REPLACE TEMP TABLE burst_minutes AS
 -- request. A window of 1, 5, 15 or 60 minutes (see sized) is hot when one of the
 -- two counts in it is at least $min_count, at least $factor times what the baseline rate
 -- expects of that window's requests (the mean), and unlikely by chance: a Poisson upper tail
--- below exp($ln_alpha). The tail is bounded from above without summing terms:
+-- below exp($ln_alpha) over the number of tests (see threshold). The tail is bounded from above without summing terms:
 -- P(X >= k) <= P(X = k) * (k + 1) / (k + 1 - mean) while k + 1 > mean (each next term
 -- is at most mean / (k + 1) of the one before), so a window called hot is at least that
 -- unlikely. Hot windows of a scope that overlap or lie at most $gap_minutes quiet minutes
@@ -50,14 +50,19 @@ WITH families AS (
            sum(failures), sum(server_errors)
     FROM scoped, (VALUES (5, 0), (5, 2), (15, 0), (15, 7), (60, 0), (60, 30)) w(size, shift)
     GROUP BY ALL
+), threshold AS (
+    -- every window is tested twice (failures, server errors): each test at $ln_alpha over
+    -- their number (Bonferroni), so that a period of ordinary traffic raises a false alarm
+    -- anywhere less often than exp($ln_alpha)
+    SELECT $ln_alpha - ln(2 * count(*)) AS ln_alpha FROM sized
 ), tested AS (
     -- (the cheap half of surprising first: the Poisson tail only for the windows it leaves)
     SELECT scope, first_minute, first_minute + size - 1 AS last_minute,
-           surprising(failures, requests * failure_rate, $min_count, $factor, $ln_alpha)
+           surprising(failures, requests * failure_rate, $min_count, $factor, t.ln_alpha)
                AS by_failures,
-           surprising(server_errors, requests * server_error_rate, $min_count, $factor, $ln_alpha)
+           surprising(server_errors, requests * server_error_rate, $min_count, $factor, t.ln_alpha)
                AS by_server_errors
-    FROM sized JOIN rates USING (scope)
+    FROM sized JOIN rates USING (scope), threshold t
     WHERE (failures >= $min_count AND failures >= $factor * requests * failure_rate)
        OR (server_errors >= $min_count AND server_errors >= $factor * requests * server_error_rate)
 ), hot AS (
@@ -128,14 +133,14 @@ WITH families AS (
     -- hold a stray failure or two): a stray failure far from the burst does not stretch
     -- it, nor does a quiet first minute cut its onset
     SELECT scope, piece, arg_max([first_minute, last_minute], llr) AS stretch,
-           arg_max(surprising(k, m, $min_count, $factor, $ln_alpha), llr) AS is_burst
-    FROM stretches GROUP BY scope, piece
+           arg_max(surprising(k, m, $min_count, $factor, t.ln_alpha), llr) AS is_burst
+    FROM stretches, threshold t GROUP BY scope, piece
 ), beside AS (
     -- and the least likely stretch before it and after it, when that is a burst too
     SELECT s.scope, s.piece, s.last_minute < b.stretch[1] AS before,
            arg_max([s.first_minute, s.last_minute], s.llr) AS stretch,
-           arg_max(surprising(s.k, s.m, $min_count, $factor, $ln_alpha), s.llr) AS is_burst
-    FROM stretches s JOIN best b USING (scope, piece)
+           arg_max(surprising(s.k, s.m, $min_count, $factor, t.ln_alpha), s.llr) AS is_burst
+    FROM stretches s JOIN best b USING (scope, piece), threshold t
     WHERE s.last_minute < b.stretch[1] OR s.first_minute > b.stretch[2]
     GROUP BY ALL
 ), trimmed AS (

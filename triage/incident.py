@@ -33,18 +33,12 @@ BURST_RULE = (
     f"failures (or server errors) in a window of {', '.join(map(str, WINDOWS[:-1]))} or "
     f"{WINDOWS[-1]} minutes, at least {MIN_COUNT}, at least {FACTOR:g}× what the period's "
     f"own rate expects of the window's requests, and less likely by chance (Poisson) than "
-    f"{ALPHA:g} divided by the period's minutes, so that a whole period of ordinary traffic "
-    f"raises a false alarm less often than {ALPHA:g}; for the whole API and for each route "
-    f"family; hot windows merge across gaps of up to {GAP_MINUTES} quiet minutes"
+    f"{ALPHA:g} divided by the number of windows tested, so that a whole period of ordinary "
+    f"traffic raises a false alarm less often than {ALPHA:g}; for the whole API and for each "
+    f"route family; hot windows merge across gaps of up to {GAP_MINUTES} quiet minutes"
 )
-
-
-def _detection(since: dt.datetime, until: dt.datetime) -> dict:
-    """The detection's parameters for a period: each window is tested at ALPHA over the
-    period's minutes (Bonferroni: a week of minutes is 10,080 chances of a false alarm)."""
-    minutes = max(1.0, (until - since).total_seconds() / 60)
-    ln_alpha = math.log(ALPHA) - math.log(minutes)
-    return {"min_count": MIN_COUNT, "factor": FACTOR, "ln_alpha": ln_alpha}
+# (each window is tested at ALPHA over the number of tests, in SQL: Bonferroni)
+_DETECTION = {"min_count": MIN_COUNT, "factor": FACTOR, "ln_alpha": math.log(ALPHA)}
 
 
 def stage_minutes(store: Store, since: dt.datetime, until: dt.datetime) -> None:
@@ -57,8 +51,7 @@ def find_bursts(store: Store, since: dt.datetime, until: dt.datetime) -> list[di
     """Every burst in the minutes staged for since..until, of the whole API (scope "") and
     of each route family, most excess failures first."""
     return store.rows(
-        "detect_bursts",
-        {**_detection(since, until), "gap_minutes": GAP_MINUTES, "ln_gap": math.log(ALPHA)},
+        "detect_bursts", {**_DETECTION, "gap_minutes": GAP_MINUTES, "ln_gap": math.log(ALPHA)}
     )
 
 
@@ -202,8 +195,7 @@ def _customer(store: Store, window: dict, impact: dict) -> dict | None:
     if impact["server_errors"] * 2 >= impact["failures"]:
         return None
     expected = impact["requests"] * (impact["baseline_failure_rate"] or 0)
-    test = {"min_count": MIN_COUNT, "factor": FACTOR, "ln_alpha": math.log(ALPHA)}
-    row = store.rows("incident_concentration", {**window, **test, "expected": expected})[0]
+    row = store.rows("incident_concentration", {**window, **_DETECTION, "expected": expected})[0]
     total = row["failures"]
     for kind in ("key", "org"):
         n = row[f"{kind}_failures"]

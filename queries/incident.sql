@@ -1,6 +1,6 @@
 -- name: stage_burst_minutes
 -- Requests, failures and server errors per route and minute between $since and $until, as
--- the temporary table burst_minutes that failure_bursts and route_bursts read.
+-- the temporary table burst_minutes that detect_bursts reads (and the weekly report).
 CREATE OR REPLACE TEMP TABLE burst_minutes AS
     SELECT method, route, minute, sum(requests) AS requests, sum(failures) AS failures,
            sum(server_errors) AS server_errors
@@ -11,17 +11,18 @@ CREATE OR REPLACE TEMP TABLE burst_minutes AS
 -- Bursts in burst_minutes, for the whole API (scope '') and for each route family (a route
 -- up to its first parameter: /v1/schedules/{id}/overrides is /v1/schedules). A scope's
 -- baseline is its own rate over the period: failures per request and server errors per
--- request. A window of 1, 5, 15 or 60 minutes (see sized) is hot when one of the
--- two counts in it is at least $min_count, at least $factor times what the baseline rate
--- expects of that window's requests (the mean), and unlikely by chance: a Poisson upper tail
--- below exp($ln_alpha) over the number of tests (see threshold). The tail is bounded from above without summing terms:
--- P(X >= k) <= P(X = k) * (k + 1) / (k + 1 - mean) while k + 1 > mean (each next term
--- is at most mean / (k + 1) of the one before), so a window called hot is at least that
--- unlikely. Hot windows of a scope that overlap or lie at most $gap_minutes quiet minutes
--- apart merge into one island, trimmed to its stretch least likely by chance (see best),
--- with the bursts beside that stretch.
--- Each burst: scope, start, end, its counts, what its baseline expects of its
--- failures, the excess over that, and the natural log of its failures' tail bound.
+-- request. A window of 1, 5, 15 or 60 minutes (see sized) is hot when one of the two counts
+-- in it is at least $min_count, at least $factor times what the baseline rate expects of
+-- that window's requests (the mean), and unlikely by chance: a Poisson upper tail below
+-- exp($ln_alpha) over the number of tests (see threshold). The tail is bounded from above
+-- without summing terms: P(X >= k) <= P(X = k) * (k + 1) / (k + 1 - mean) while
+-- k + 1 > mean (each next term is at most mean / (k + 1) of the one before), so a window
+-- called hot is at least that unlikely. Hot windows of a scope that overlap or lie at most
+-- $gap_minutes quiet minutes apart merge into one island, cut at silences unlikely at its
+-- own rate (see parts) and trimmed to its stretch least likely by chance (see best), with
+-- the bursts beside that stretch. Each burst: scope, start, end, its counts, what its
+-- baseline expects of its failures, the excess over that, and the natural log of its
+-- failures' tail bound.
 WITH families AS (
     SELECT route, route_family(route) AS family FROM (SELECT DISTINCT route FROM burst_minutes)
 ), by_family AS (

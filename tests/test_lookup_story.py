@@ -15,6 +15,7 @@ from tests.conftest import run_triage, write_lines
 AT = dt.datetime(2026, 11, 10, tzinfo=dt.UTC)
 FLOOD = 40  # failures of the revoked key, one every 5 s from 09:12:04
 OLD, NEW = "key_0old0000000000000000001", "key_0new0000000000000000002"
+SECRET = "s3cr3t-d0-n0t-sh0w-m3"
 
 
 def iso(at: dt.datetime) -> str:
@@ -95,9 +96,11 @@ def db(tmp_path_factory):
         json.dumps({"timestamp": "yesterday", "requestId": ids["bad_timestamp"]}),
         f'{{"requestId": "{ids["bad bytes, cut short"]}", "msg": "caf'.encode() + b"\xe9\xff",
     ]
+    # a service that logs a secret beside its message: shown by name, never by value
+    leaky = {**trace, "requestId": FAILED[1], "reason": "expired", "session_token": SECRET}
     logs = [
         write_lines(root / "api.ndjson", api),
-        write_lines(root / "auth.ndjson", [trace]),
+        write_lines(root / "auth.ndjson", [trace, leaky]),
         write_lines(root / "broken.ndjson", rejects),
     ]
     path = root / "s.duckdb"
@@ -120,6 +123,16 @@ def test_a_trace_event_shows_what_the_service_said_and_facts_beat_guesses(db):
     hints = found["context"]["hints"]
     assert "auth-svc said: api key rejected (reason: revoked)." in hints
     assert not any("probably revoked" in h for h in hints)
+
+
+def test_a_trace_events_secret_fields_are_named_never_shown(db):
+    for fmt in ("json", "text", "md", "html"):
+        args = ("--db", db, "lookup", FAILED[1], "--format", fmt)
+        text = run_triage(*args).stdout.decode()
+        assert "session_token" in text and SECRET not in text, fmt
+    _, (found,) = lookup(db, FAILED[1])
+    auth = next(t for t in found["trace"] if t["service"] == "auth-svc")
+    assert auth["fields"] == {"reason": "expired", "session_token": "[REDACTED]"}
 
 
 def test_the_lookup_says_when_the_key_stopped_working_and_that_other_keys_did_not(db):

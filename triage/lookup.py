@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from triage import catalog, labels
+from triage.redact import masked_fields
 from triage.store import Store
 
 UUID = re.compile(
@@ -162,7 +163,7 @@ def _story(store: Store, rid: str, rows: list[dict], window, retry_window) -> Fo
                 "service": r["service"],
                 "level": r["level"],
                 "what": _what(r),
-                "fields": dict(r["fields"] or {}),  # what the service said beyond its message
+                "fields": masked_fields(r["fields"] or {}),  # said beyond its message
                 "source": f"{r['source_path']}:{r['line_no']}",
             }
         )
@@ -201,8 +202,8 @@ def _what(r: dict) -> str:
         return f"{r['method'] or ''} {r['path'] or r['route'] or ''} → {r['status']}{code}".strip()
     if r["kind"] == "reject":
         return f"rejected line ({r['reject_reason']})"
-    # the service's own fields beside its message, as "name: value" (masked by name later)
-    said = ", ".join(f"{k}: {v}" for k, v in (r.get("fields") or {}).items())
+    # the service's own fields beside its message, as "name: value" (secret ones hidden)
+    said = ", ".join(f"{k}: {v}" for k, v in masked_fields(r.get("fields") or {}).items())
     return f"{r['message'] or ''} ({said})".strip() if said else r["message"] or ""
 
 

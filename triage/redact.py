@@ -94,6 +94,12 @@ def mask(text: str | None) -> str | None:
     return text
 
 
+def masked_fields(fields: dict) -> dict:
+    """A log event's own fields (name to text), each value hidden whose name says secret:
+    `redacted` masks values by their shape only, and a field's name is its one tell."""
+    return {k: MARK if secret_name(k) else v for k, v in fields.items()}
+
+
 def redacted(value):
     """The same structure with every string masked, dictionary keys included: the one
     redaction step before output. A dict subclass is passed through as it is (chart SVG

@@ -69,11 +69,11 @@ def format_table(rows: Sequence[Row], width: int | None = None) -> str:
     cut = _fit(widths, cols, numeric, width) if width else widths
 
     def line(values: Sequence[str]) -> str:
+        clipped = [v if len(v) <= w else v[: w - 1] + "…" for v, w in zip(values, cut, strict=True)]
         parts = [
-            (v if len(v) <= w else v[: w - 1] + "…").rjust(w) if num
-            else (v if len(v) <= w else v[: w - 1] + "…").ljust(w)
-            for v, w, num in zip(values, cut, numeric, strict=True)
-        ]  # fmt: skip
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(clipped, cut, numeric, strict=True)
+        ]
         return "  ".join(parts).rstrip()
 
     out = [line(cols), line(["-" * w for w in cut])]

@@ -68,11 +68,6 @@ def _span(start: dt.datetime, end: dt.datetime, tz: str = "UTC") -> str:
     return f"{_when(start, tz, '%Y-%m-%d %H:%M')} to {_when(end, tz, end_fmt)}"
 
 
-def _clock_format(start: dt.datetime, end: dt.datetime, tz: str) -> str:
-    """The time format of a window's timeline: with the date when the window spans days."""
-    return "%H:%M" if _one_local_day(start, end, tz) else "%Y-%m-%d %H:%M"
-
-
 def _plain(value) -> str:
     """A value in plain text meant to be read by a person (an e-mail): no markup, no
     control characters, one line."""
@@ -151,7 +146,7 @@ def environment():
         term=lambda v: "-" if v is None or v == "" else terminal_safe(str(v)),
         when=_when,
         span=_span,
-        clock_format=_clock_format,
+        one_day=_one_local_day,
         customer_side=customer_side,
         iso=local,
         ms=lambda v: "-" if v is None else f"{v:,.0f} ms",

@@ -307,7 +307,7 @@ def errors(
     """
     from triage.failures import Filters, group_failures
 
-    filters = Filters(since, until, org, route, status, type_, code, tz, method, key)
+    filters = Filters(since, until, org, route, status, type_, code, tz=tz, method=method, key=key)
     with obj.open(read_only=True, show_sql=show_sql) as store:
         result = group_failures(store, by, filters, examples=examples, limit=limit, explain=explain)
     for note in result.notes:
@@ -663,13 +663,13 @@ def gather_ids(ids: tuple[str, ...], ticket) -> list[str]:
         if arg == "-":
             piped = sys.stdin.read().splitlines()
             wanted += [i for line in piped for i in ids_in_argument(line)]
-        elif not ids_in_argument(arg):
+        elif found := ids_in_argument(arg):
+            wanted += found
+        else:
             raise click.BadParameter(
                 "an empty request id matches nothing; give the id as the customer quoted it",
                 param_hint="IDS",
             )
-        else:
-            wanted += ids_in_argument(arg)
     if ticket is not None:
         found = ids_in_text(ticket.read())
         if not found:

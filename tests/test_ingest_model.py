@@ -264,8 +264,9 @@ class IngestModel(RuleBasedStateMachine):
         self.files[f"{name}.gz"] = self.files.pop(name)
         if name in self.unended:
             rid, taken = self.unended.pop(name)
-            if not taken:  # the archive's end ends it
+            if not taken:  # the archive's end ends it: a line the store has yet to take
                 self._count(f"{name}.gz", rid)
+                self.files[f"{name}.gz"].dirty = True
 
     def _deletable_rotated(self) -> list[str]:
         return sorted(

@@ -79,3 +79,13 @@ FROM records;
 -- The time of the latest request at or before $now: a line dated in the future (a clock
 -- gone wrong) does not make the report pick a week that has not happened.
 SELECT max(ts) FROM events WHERE kind = 'request' AND ts <= $now;
+
+-- name: glance_periods
+-- Requests, failures and server errors in the week up to minute $until_minute (exclusive)
+-- and in the week before it, from the per-minute roll-up: what the home page of
+-- `triage serve` compares. this_week is true for the later week.
+SELECT minute >= $split_minute AS this_week,
+       sum(requests) AS requests, sum(failures) AS failures, sum(server_errors) AS server_errors
+FROM request_minutes
+WHERE minute >= $from_minute AND minute < $until_minute
+GROUP BY ALL;

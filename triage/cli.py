@@ -654,6 +654,48 @@ def weekly(obj: Context, week, tz, fmt, output, stamp, show_sql) -> None:
     write_text(text, output)
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="Port to listen on (0: any free port).",
+)
+@click.option(
+    "--token",
+    envvar="TRIAGE_TOKEN",
+    help="Required off localhost: every request must carry it ($TRIAGE_TOKEN).",
+)
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    help="Another name the desk reaches this server by (the Host header is checked).",
+)
+@pass_context
+def serve(obj: Context, host: str, port: int, token: str | None, allow_hosts) -> None:
+    """The support desk in a browser: paste a ticket, see what happened, copy the answer.
+
+    Read-only pages on the store (lookup, errors, contract, weekly reports, incidents,
+    sources) and JSON for scripts. It holds the store only while answering, so
+    'triage ingest' runs beside it. Ctrl-C stops it.
+
+    Example: triage serve --port 8765
+    """
+    from triage.serve import run_server
+
+    run_server(
+        obj.db,
+        host=host,
+        port=port,
+        token=token,
+        allowed_hosts=set(allow_hosts),
+        say=lambda line: click.echo(line, err=True),
+    )
+
+
 def gather_ids(ids: tuple[str, ...], ticket) -> list[str]:
     """The ids to look up, from arguments, '-' (stdin, one per line) and --ticket text."""
     from triage.lookup import ids_in_argument, ids_in_text

@@ -50,6 +50,13 @@ def _cell(column: str, value: object) -> str:
     return _text(value)
 
 
+def readable(column: str, value: object) -> str:
+    """A value as a page shows it: as in a terminal table, but lists whole."""
+    if isinstance(value, list | tuple):
+        return ", ".join(_text(v) for v in value)
+    return _cell(column, value)
+
+
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 

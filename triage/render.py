@@ -14,7 +14,7 @@ import re
 from functools import cache
 from importlib import resources
 
-from triage.formats import md_cell, terminal_safe
+from triage.formats import md_cell, readable, terminal_safe
 from triage.labels import NO_ERROR_BODY, json_value
 from triage.redact import redacted
 from triage.timespec import local
@@ -159,6 +159,7 @@ def environment():
         short_id=_short_id,
         clock=lambda v: "-" if v is None else _when(v, "UTC", "%H:%M:%S.%f")[:-3],
         tojson_compact=lambda v: json.dumps(v, default=str),
+        readable=lambda v, column: readable(column, v),
     )
     return env
 
@@ -224,14 +225,16 @@ def _json_default(value):
     return json_value(value)
 
 
-def render_incident(incident, fmt: str, tz: str) -> str:
+def render_incident(incident, fmt: str, tz: str, served: bool = False) -> str:
+    """An incident summary; `served`: as a page of `triage serve` (its style sheet and
+    links), else a file that stands alone."""
     data = incident.as_dict()
     if fmt == "json":
         return json.dumps(redacted(data), indent=2, default=_json_default) + "\n"
     template = {"md": "incident.md.j2", "html": "incident.html.j2"}[fmt]
     # one customer's problem is no outage: it gets no status-page text
     status = None if data["customer_side"] else status_paragraph(data, tz)
-    return render(template, incident=data, tz=tz, status_paragraph=status)
+    return render(template, incident=data, tz=tz, status_paragraph=status, served=served)
 
 
 def status_paragraph(i: dict, tz: str) -> str:
@@ -273,8 +276,12 @@ def status_paragraph(i: dict, tz: str) -> str:
     return text
 
 
-def render_report(report: dict, fmt: str, stamp: str | None = None) -> str:
-    """The weekly report as Markdown, JSON or a self-contained HTML page with charts."""
+def render_report(
+    report: dict, fmt: str, stamp: str | None = None, served: dict | None = None
+) -> str:
+    """The weekly report as Markdown, JSON or a self-contained HTML page with charts;
+    `served` ({"weeks": {"previous": ..., "next": ...}, "tz": ...}): as a page of
+    `triage serve`, with links to the weeks around it."""
     if fmt == "json":
         data = {**report, "generated_at": stamp} if stamp else report
         return (
@@ -284,4 +291,11 @@ def render_report(report: dict, fmt: str, stamp: str | None = None) -> str:
         return render("report.md.j2", report=report, stamp=stamp)
     from triage.charts import report_charts
 
-    return render("report.html.j2", report=report, stamp=stamp, charts=report_charts(report))
+    return render(
+        "report.html.j2",
+        report=report,
+        stamp=stamp,
+        charts=report_charts(report),
+        served=bool(served),
+        around=served or {},
+    )

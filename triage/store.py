@@ -344,6 +344,36 @@ def _process(pid: int) -> str:
     return f"process {pid} ({command[:80]})" if command else f"process {pid}"
 
 
+# A writer that finds the store held waits at least this long, whatever --wait says: readers
+# (a lookup, a page of `triage serve`) hold it for well under a second, and a server stands
+# aside while a writer's marker is there (writer_waiting), so a cron ingest never fails on
+# a page someone happened to load.
+WRITER_GRACE = 3.0
+
+
+def writer_marker(path: Path) -> Path:
+    """The file a writer leaves beside the store while it waits for readers to let go."""
+    return path.with_name(path.name + ".writer-waiting")
+
+
+def writer_waiting(path: Path) -> bool:
+    """Whether a live process waits to write the store (a marker left by one that was
+    killed names a process that is gone, and is ignored)."""
+    try:
+        pid = int(writer_marker(path).read_text(encoding="ascii").strip() or 0)
+    except (OSError, ValueError):
+        return False
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def open_store_waiting(
     path: Path | str | None,
     *,
@@ -351,19 +381,31 @@ def open_store_waiting(
     wait: float,
     on_wait: Callable[[str], None] | None = None,
 ) -> Store:
-    """open_store, retrying for up to `wait` seconds while another process holds the store."""
-    deadline = time.monotonic() + wait
+    """open_store, retrying for up to `wait` seconds while another process holds the store
+    (a writer: at least WRITER_GRACE, with its marker out for readers that can stand aside)."""
+    path = Path(path) if path is not None else default_store_path()
+    deadline = time.monotonic() + (wait if read_only else max(wait, WRITER_GRACE))
     told = False
-    while True:
-        try:
-            return open_store(path, read_only=read_only)
-        except StoreBusy as busy:
-            if time.monotonic() >= deadline:
-                raise
-            if on_wait and not told:
-                on_wait(f"waiting up to {wait:g}s for the store: it is in use by {busy.holder}")
-                told = True
-            time.sleep(0.2)
+    marker = None
+    try:
+        while True:
+            try:
+                return open_store(path, read_only=read_only)
+            except StoreBusy as busy:
+                if time.monotonic() >= deadline:
+                    raise
+                if not read_only and marker is None:
+                    marker = writer_marker(path)
+                    with contextlib.suppress(OSError):
+                        marker.write_text(f"{os.getpid()}\n", encoding="ascii")
+                if on_wait and not told and wait > 0:
+                    on_wait(f"waiting up to {wait:g}s for the store: it is in use by {busy.holder}")
+                    told = True
+                time.sleep(0.1)
+    finally:
+        if marker is not None:
+            with contextlib.suppress(OSError):
+                marker.unlink()
 
 
 def describe(store: Store, *, parsing_rules: int) -> dict:

@@ -348,7 +348,7 @@ def _process(pid: int) -> str:
 # (a lookup, a page of `triage serve`) hold it for well under a second, and a server stands
 # aside while a writer's marker is there (writer_waiting), so a cron ingest never fails on
 # a page someone happened to load.
-WRITER_GRACE = 3.0
+WRITER_GRACE = 5.0
 
 
 def writer_marker(path: Path) -> Path:

@@ -159,12 +159,14 @@ def test_a_store_held_by_an_ingest_gives_a_busy_page_never_a_500(tmp_path, store
         ingest = Watched("--db", db, "ingest", fifo)
         try:
             deadline = time.monotonic() + 60
-            while (page := server.get("/errors")).status == 200:
+            k = 0  # a page not asked before: none kept from before the ingest
+            while (page := server.get(f"/errors?limit={k + 1}")).status == 200:
                 assert time.monotonic() < deadline, "the ingest never took the store"
+                k += 1
             assert page.status == 503, page.body[:300]
             assert page.header("refresh") == "5" and page.header("retry-after") == "5"
             assert "busy" in page.body and "Traceback" not in page.body
-            api = server.get("/api/errors")
+            api = server.get("/api/errors?limit=999")
             assert api.status == 503 and "busy" in json.loads(api.body)["error"]
             with open(fifo, "w") as pipe:
                 pipe.write(json.dumps(request_line(1, requestId="held-1", statusCode=503)) + "\n")
@@ -238,3 +240,24 @@ def test_the_errors_page_shows_every_row_and_examples_without_an_id(server, stor
     links = re.findall(r'<a class="rid" href="/requests/([^"]+)"', page.body)
     assert len(links) == sum(isinstance(x, str) for r in rows for x in r["examples"])
     assert without_id, "the sample has failures logged without a request id"
+
+
+def test_an_answer_is_kept_only_until_the_store_changes(tmp_path, store_copy):
+    """Pages are kept between ingests: asked again, the same bytes without a query; after an
+    ingest, never the answer from before (a request not found then is found now)."""
+    db = tmp_path / "kept.duckdb"
+    shutil.copyfile(store_copy, db)
+    with serving(db) as server:
+        before = server.get("/api/lookup/kept-7")
+        assert before.status == 404
+        errors = server.get("/errors?by=route")
+        assert server.get("/errors?by=route").body == errors.body
+        assert json.loads(server.get("/healthz").body)["answers_kept"]["hits"] >= 1
+        log = write_lines(
+            tmp_path / "new.ndjson",
+            [request_line(7, requestId="kept-7", statusCode=500, path="/v1/kept")],
+        )
+        assert run_triage("--db", db, "ingest", log).returncode == 0
+        after = server.get("/api/lookup/kept-7")
+        assert after.status == 200 and json.loads(after.body)[0]["found"]
+        assert "/v1/kept" in server.get("/errors?by=route").body

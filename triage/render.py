@@ -139,6 +139,9 @@ def environment():
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    from triage.timespec import zone_names
+
+    env.globals["zone_names"] = zone_names  # not log data: nothing to mask
     env.filters.update(
         md=md_cell,
         code=_code,

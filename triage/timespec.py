@@ -121,6 +121,14 @@ def _zone(name: str) -> ZoneInfo | None:
             return None
 
 
+@cache
+def zone_names() -> tuple[str, ...]:
+    """The IANA zones people pick from (Region/City), sorted; what a zone picker offers."""
+    from zoneinfo import available_timezones
+
+    return tuple(sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/")))
+
+
 def now() -> dt.datetime:
     pinned = os.environ.get("TRIAGE_NOW")
     if pinned:

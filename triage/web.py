@@ -10,6 +10,7 @@ Safety (host, token, headers) is web_safety's; this module only answers.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable
 from importlib import resources
@@ -26,6 +27,7 @@ from starlette.routing import Route
 from triage.exceptions import StoreBusy, StoreError, TriageError, first_line
 from triage.redact import mask
 from triage.render import render, render_incident, render_lookup, render_report
+from triage.web_cache import AnswerCache
 from triage.web_safety import Guard
 from triage.web_store import StoreGate
 
@@ -72,12 +74,33 @@ def create_app(
     return app
 
 
+def kept(handler: Callable) -> Callable:
+    """A page that is a function of the store and its address alone: its answer is kept
+    until the store changes (web_cache)."""
+
+    @functools.wraps(handler)
+    def answer(self: Pages, request: Request) -> Response:
+        key = self.cache.key(f"{request.url.path}?{request.url.query}")
+        found = self.cache.get(key)
+        if found is not None:
+            body, media_type, status = found
+            return Response(body, status, media_type=media_type)
+        response = handler(self, request)
+        if response.status_code in (200, 404) and response.media_type:
+            self.cache.put(key, bytes(response.body), response.media_type, response.status_code)
+        return response
+
+    return answer
+
+
 class Pages:
     def __init__(self, gate: StoreGate) -> None:
         self.gate = gate
+        self.cache = AnswerCache(gate.path)
 
     # --- pages ------------------------------------------------------------------------
 
+    @kept
     def home(self, request: Request) -> Response:
         from triage.glance import glance
 
@@ -86,6 +109,7 @@ class Pages:
             facts = glance(store)
         return _page("serve_home.html.j2", tz=tz, glance=facts)
 
+    @kept
     def lookup(self, request: Request) -> Response:
         from triage.lookup import ids_in_argument, ids_in_text
 
@@ -99,6 +123,7 @@ class Pages:
             )
         return self._lookup_page(request, ids[:MAX_IDS], text, dropped=max(0, len(ids) - MAX_IDS))
 
+    @kept
     def request(self, request: Request) -> Response:
         from triage.lookup import ids_in_argument
 
@@ -122,9 +147,9 @@ class Pages:
             results=[r.as_dict() for r in results],
             summary=render_lookup(results, "md", tz, "summary"),
             reply=render_lookup(results, "text", tz, "reply"),
-            tz_choices=_zones(),
         )
 
+    @kept
     def errors(self, request: Request) -> Response:
         form, result = self._failures(request)
         return _page(
@@ -137,6 +162,7 @@ class Pages:
             api=f"/api/errors?{urlencode({k: v for k, v in form.items() if v})}",
         )
 
+    @kept
     def api_errors(self, request: Request) -> Response:
         from triage.formats import format_json
         from triage.redact import redacted
@@ -176,6 +202,7 @@ class Pages:
             result = group_failures(store, by, filters, examples=3, limit=limit)
         return form, result
 
+    @kept
     def contract(self, request: Request) -> Response:
         from triage.contract import check_contract
 
@@ -207,6 +234,7 @@ class Pages:
             year, week = last_complete_week(store, tz)
         return RedirectResponse(f"/reports/weekly/{year}-W{week:02d}?tz={tz}", status_code=303)
 
+    @kept
     def weekly(self, request: Request) -> Response:
         from triage.report import weekly
         from triage.timespec import parse_week
@@ -223,6 +251,7 @@ class Pages:
         text = render_report(report, "html", served={"weeks": weeks, "tz": tz})
         return HTMLResponse(text)
 
+    @kept
     def incidents(self, request: Request) -> Response:
         from triage.incident import summarize
 
@@ -233,6 +262,7 @@ class Pages:
             found = summarize(store, since, until, auto=auto)
         return HTMLResponse(render_incident(found, "html", tz, served=True))
 
+    @kept
     def sources(self, request: Request) -> Response:
         from triage.ingest import PARSING_RULES
         from triage.store import describe
@@ -243,6 +273,7 @@ class Pages:
 
     # --- JSON -------------------------------------------------------------------------
 
+    @kept
     def api_lookup(self, request: Request) -> Response:
         from triage.lookup import ids_in_argument, lookup_ids
 
@@ -267,6 +298,7 @@ class Pages:
                 "store_exists": path.is_file(),
                 "ingest_waiting": writer_waiting(path),
                 "connections_open": self.gate.open_connections,
+                "answers_kept": self.cache.stats(),
             }
         )
 
@@ -323,12 +355,6 @@ def _number(request: Request, name: str, default: int, low: int, high: int) -> i
     if not text.isdigit() or not low <= int(text) <= high:
         raise BadRequest(f"{name}: give a whole number from {low} to {high}")
     return int(text)
-
-
-def _zones() -> list[str]:
-    from zoneinfo import available_timezones
-
-    return sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
 
 
 # --- answers --------------------------------------------------------------------------

@@ -66,11 +66,16 @@ class StoreGate:
     def _open(self, deadline: float) -> Store:
         while True:
             try:
-                return open_store(self.path, read_only=True)
+                store = open_store(self.path, read_only=True)
             except StoreBusy as busy:
                 if time.monotonic() >= deadline:
                     raise StoreBusy(_busy_text(self.path, busy.holder)) from None
                 time.sleep(0.1)
+                continue
+            # Many small requests at once: one thread each, not each a pool of threads
+            # fighting for the same cores (the setting is the database's, in this process).
+            store.con.execute("SET threads = 1")
+            return store
 
     def _release(self, store: Store) -> None:
         with self._lock:

@@ -200,8 +200,9 @@ def main() -> None:
     )
     print(
         f"{args.clients} clients for {args.seconds:g} s: {loaded['requests']} requests "
-        f"({loaded['per_second']:.0f}/s), {loaded['errors']} errors, p50 {loaded['p50_ms']:.0f} ms, "
-        f"p95 {loaded['p95_ms']:.0f} ms, p99 {loaded['p99_ms']:.0f} ms"
+        f"({loaded['per_second']:.0f}/s), {loaded['errors']} errors, "
+        f"p50 {loaded['p50_ms']:.0f} ms, p95 {loaded['p95_ms']:.0f} ms, "
+        f"p99 {loaded['p99_ms']:.0f} ms"
     )
     kept = health["answers_kept"]
     print(

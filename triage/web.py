@@ -17,6 +17,8 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlencode
 
+import anyio
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -32,6 +34,7 @@ from triage.web_safety import Guard
 from triage.web_store import StoreGate
 
 MAX_IDS = 20  # ids looked up from one pasted text
+READERS = 4
 STATIC = {"triage.css": "text/css; charset=utf-8", "serve.js": "text/javascript; charset=utf-8"}
 
 
@@ -76,16 +79,18 @@ def create_app(
 
 def kept(handler: Callable) -> Callable:
     """A page that is a function of the store and its address alone: its answer is kept
-    until the store changes (web_cache)."""
+    until the store changes (web_cache). A kept answer is sent from the event loop at once;
+    only a page to compute takes one of the few threads that read the store, so a page
+    already computed never waits behind pages being computed."""
 
     @functools.wraps(handler)
-    def answer(self: Pages, request: Request) -> Response:
+    async def answer(self: Pages, request: Request) -> Response:
         key = self.cache.key(f"{request.url.path}?{request.url.query}")
         found = self.cache.get(key)
         if found is not None:
             body, media_type, status = found
             return Response(body, status, media_type=media_type)
-        response = handler(self, request)
+        response = await anyio.to_thread.run_sync(handler, self, request, limiter=self.readers)
         if response.status_code in (200, 404) and response.media_type:
             self.cache.put(key, bytes(response.body), response.media_type, response.status_code)
         return response
@@ -97,6 +102,9 @@ class Pages:
     def __init__(self, gate: StoreGate) -> None:
         self.gate = gate
         self.cache = AnswerCache(gate.path)
+        # pages computed at once: a few more than the cores (each reads with one thread),
+        # so that the rest queue in order instead of all slowing down together
+        self.readers = anyio.CapacityLimiter(READERS)
 
     # --- pages ------------------------------------------------------------------------
 

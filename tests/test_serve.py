@@ -261,3 +261,17 @@ def test_an_answer_is_kept_only_until_the_store_changes(tmp_path, store_copy):
         after = server.get("/api/lookup/kept-7")
         assert after.status == 200 and json.loads(after.body)[0]["found"]
         assert "/v1/kept" in server.get("/errors?by=route").body
+
+
+def test_a_range_without_a_burst_is_a_page_with_the_window_form(server, store_copy):
+    """The command line says "no burst" as an error (there is no summary to print); the
+    page says it as an answer, and offers another window."""
+    cli = run_triage("--db", store_copy, "incident", "--auto", "--since", "2026-11-15T20:00")
+    assert cli.returncode == 2 and "no burst of failures" in cli.stderr.decode()
+    page = server.get("/incidents?since=2026-11-15T20:00")
+    assert page.status == 200
+    assert "<h1>No burst of failures</h1>" in page.body
+    assert 'name="since" value="2026-11-15T20:00"' in page.body
+    found = server.get("/incidents")
+    assert found.status == 200 and "Incident summary" in found.body
+    assert 'action="/incidents"' in found.body

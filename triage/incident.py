@@ -41,6 +41,11 @@ BURST_RULE = (
 _DETECTION = {"min_count": MIN_COUNT, "factor": FACTOR, "ln_alpha": math.log(ALPHA)}
 
 
+class NoBurst(TriageError):
+    """--auto found no burst of failures in the range: an answer, said as an error by the
+    command line (there is no summary to print), as a page of its own by `triage serve`."""
+
+
 def stage_minutes(store: Store, since: dt.datetime, until: dt.datetime) -> None:
     """Count requests per route and minute once; the detection reads these counts (and the
     weekly report, which also reads requests_per_minute itself)."""
@@ -122,7 +127,7 @@ def summarize(
         stage_minutes(store, since, until)
         bursts = find_bursts(store, since, until)
         if not bursts:
-            raise TriageError(
+            raise NoBurst(
                 f"no burst of failures between {since:%Y-%m-%d %H:%M} and "
                 f"{until:%Y-%m-%d %H:%M} UTC ({BURST_RULE}); pass --since and "
                 "--until to summarise a window yourself"

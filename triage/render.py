@@ -228,16 +228,24 @@ def _json_default(value):
     return json_value(value)
 
 
-def render_incident(incident, fmt: str, tz: str, served: bool = False) -> str:
-    """An incident summary; `served`: as a page of `triage serve` (its style sheet and
-    links), else a file that stands alone."""
+def render_incident(incident, fmt: str, tz: str, served: dict | None = None) -> str:
+    """An incident summary; `served` (the window form's values): as a page of `triage
+    serve`, with its style sheet, links and a form for another window; else a file that
+    stands alone."""
     data = incident.as_dict()
     if fmt == "json":
         return json.dumps(redacted(data), indent=2, default=_json_default) + "\n"
     template = {"md": "incident.md.j2", "html": "incident.html.j2"}[fmt]
     # one customer's problem is no outage: it gets no status-page text
     status = None if data["customer_side"] else status_paragraph(data, tz)
-    return render(template, incident=data, tz=tz, status_paragraph=status, served=served)
+    return render(
+        template,
+        incident=data,
+        tz=tz,
+        status_paragraph=status,
+        served=served is not None,
+        form=served or {},
+    )
 
 
 def status_paragraph(i: dict, tz: str) -> str:

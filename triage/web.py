@@ -261,14 +261,22 @@ class Pages:
 
     @kept
     def incidents(self, request: Request) -> Response:
-        from triage.incident import summarize
+        from triage.incident import BURST_RULE, NoBurst, summarize
 
         tz = _zone(request)
         since, until = _range(request, tz)
         auto = not (since and until) or request.query_params.get("auto") == "1"
-        with self.gate.store() as store:
-            found = summarize(store, since, until, auto=auto)
-        return HTMLResponse(render_incident(found, "html", tz, served=True))
+        form = {
+            "since": request.query_params.get("since", ""),
+            "until": request.query_params.get("until", ""),
+            "tz": tz,
+        }
+        try:
+            with self.gate.store() as store:
+                found = summarize(store, since, until, auto=auto)
+        except NoBurst:
+            return _page("serve_no_burst.html.j2", form=form, rule=BURST_RULE, tz=tz)
+        return HTMLResponse(render_incident(found, "html", tz, served=form))
 
     @kept
     def sources(self, request: Request) -> Response:

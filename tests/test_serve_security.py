@@ -110,8 +110,8 @@ def test_a_page_changes_nothing_in_the_store(tmp_path):
     before = db.read_bytes()
     with serving(db) as server:
         for path in PAGES:
-            # (a smaller corpus: the incident window may hold no burst, a 400 that says so)
-            assert server.get(path).status in (200, 400, 404), path
+            # (a smaller corpus: some planted ids are not in it, a 404 from /api/lookup)
+            assert server.get(path).status in (200, 404), path
     assert db.read_bytes() == before
     assert not db.with_name(db.name + ".wal").exists()
 

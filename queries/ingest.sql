@@ -584,6 +584,19 @@ WHERE source_id = $source_id AND line_no > $after_line AND kind = 'request' AND 
 GROUP BY ALL
 ORDER BY minute;
 
+-- name: roll_up_new_shapes
+-- Add the shapes of the rows just written for a source (its lines after $after_line) to
+-- source_shapes, in the same transaction (schema.sql, migrate_to_v9).
+INSERT INTO source_shapes
+SELECT source_id, shape, count(*), count(duration_raw), any_value(duration_raw)
+FROM records
+WHERE source_id = $source_id AND line_no > $after_line
+GROUP BY ALL;
+
+-- name: forget_source_shapes
+-- Delete a source's counts in source_shapes, with its rows (forget_source_rows).
+DELETE FROM source_shapes WHERE source_id = $source_id;
+
 -- name: configure_ingest
 -- Ingest writes rows in any order: each row carries its own line number and byte offset.
 -- DuckDB's memory is capped so that a file of any size ingests in bounded memory (a file's

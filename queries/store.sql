@@ -15,20 +15,34 @@ SELECT
 FROM source_lines;
 
 -- name: store_sources
--- Every ingested source with what was taken from it, newest first.
+-- Every ingested source with what was taken from it, newest first: from the per-source
+-- counts (source_lines, source_shapes), however big the store.
+WITH lines AS (
+    SELECT source_id,
+           sum(lines) FILTER (WHERE kind <> 'reject') AS events,
+           sum(lines) FILTER (WHERE kind = 'reject') AS rejected,
+           min(first_ts) AS first_event, max(last_ts) AS last_event
+    FROM source_lines
+    GROUP BY source_id
+), shapes AS (
+    SELECT source_id,
+           -- the shapes its lines were read as
+           string_agg(DISTINCT shape, ',' ORDER BY shape) AS shapes,
+           -- durations given with no unit that can be known (left empty, never guessed)
+           sum(unknown_unit_durations) AS unknown_unit_durations,
+           any_value(unknown_unit_example) AS unknown_unit_example
+    FROM source_shapes
+    GROUP BY source_id
+)
 SELECT
     s.source_id, s.path, s.compression, s.bytes_consumed, s.lines_consumed, s.blank_lines,
     s.mapping, s.rules_version,
-    count(r.line_no) FILTER (WHERE r.kind <> 'reject') AS events,
-    count(r.line_no) FILTER (WHERE r.kind = 'reject') AS rejected,
-    min(r.ts) AS first_event, max(r.ts) AS last_event, s.last_ingested_at,
-    -- the shapes its lines were read as, most lines first
-    string_agg(DISTINCT r.shape, ',' ORDER BY r.shape) AS shapes,
-    -- durations given with no unit that can be known (left empty, never guessed)
-    count(r.duration_raw) AS unknown_unit_durations,
-    any_value(r.duration_raw) AS unknown_unit_example
-FROM sources s LEFT JOIN records r USING (source_id)
-GROUP BY ALL
+    coalesce(l.events, 0)::BIGINT AS events, coalesce(l.rejected, 0)::BIGINT AS rejected,
+    l.first_event, l.last_event, s.last_ingested_at,
+    sh.shapes,
+    coalesce(sh.unknown_unit_durations, 0)::BIGINT AS unknown_unit_durations,
+    sh.unknown_unit_example
+FROM sources s LEFT JOIN lines l USING (source_id) LEFT JOIN shapes sh USING (source_id)
 ORDER BY s.last_ingested_at DESC, s.source_id DESC;
 
 -- name: rejects_by_reason

@@ -178,6 +178,25 @@ def source_lines_drift(con) -> tuple[int, list[tuple]]:
     return int(expected), drift
 
 
+def source_shapes_drift(con) -> tuple[int, list[tuple]]:
+    """source_shapes against a recount of records per source and shape (lines, and the
+    durations without a knowable unit): how many rows it should count, and every key whose
+    counts differ (none when exact). Its example value is any one of the source's."""
+    recount = """
+        SELECT source_id, shape, count(*) AS lines, count(duration_raw) AS unknown
+        FROM records GROUP BY ALL"""
+    rolled = """
+        SELECT source_id, shape, sum(lines)::BIGINT AS lines,
+               sum(unknown_unit_durations)::BIGINT AS unknown
+        FROM source_shapes GROUP BY ALL"""
+    (expected,) = con.execute("SELECT count(*) FROM records").fetchone()
+    drift = con.execute(
+        f"(SELECT 'missing', * FROM ({recount} EXCEPT ALL {rolled})) "
+        f"UNION ALL (SELECT 'extra', * FROM ({rolled} EXCEPT ALL {recount}))"
+    ).fetchall()
+    return int(expected), drift
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _own_cache_dir(tmp_path_factory):
     """triage keeps compiled templates in the user's cache directory: the suite's runs, in

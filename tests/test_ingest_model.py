@@ -56,6 +56,7 @@ from tests.conftest import (
     request_index_drift,
     request_minutes_drift,
     source_lines_drift,
+    source_shapes_drift,
 )
 from triage.ingest import ingest_paths
 from triage.store import open_store
@@ -104,10 +105,17 @@ def stored(db: Path) -> tuple[Counter, int, int, int, list]:
         indexed, index_drift = request_index_drift(s.con)
         requests, minutes_drift = request_minutes_drift(s.con)
         _, lines_drift = source_lines_drift(s.con)  # its count is records' own: no news
+        _, shapes_drift = source_shapes_drift(s.con)
     assert failures == sum(1 for rid in ids if int(rid[1:]) % 3 == 0)
     assert requests == sum(1 for rid in ids if int(rid[1:]) % 3 < 2)
     assert indexed == total
-    return ids, total, distinct, rejects, drift + index_drift + minutes_drift + lines_drift
+    return (
+        ids,
+        total,
+        distinct,
+        rejects,
+        drift + index_drift + minutes_drift + lines_drift + shapes_drift,
+    )
 
 
 class IngestModel(RuleBasedStateMachine):

@@ -6,6 +6,7 @@ source's own. README "Ingest": "Read again".
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -24,6 +25,7 @@ from tests.conftest import (
     request_minutes_drift,
     run_triage,
     source_lines_drift,
+    source_shapes_drift,
     write_lines,
 )
 from tests.test_store_schema import make_old_store
@@ -319,3 +321,27 @@ def test_a_reread_replaces_the_failed_requests_index_entries_and_counts_it_kept(
     assert one(store, "SELECT sum(requests) FROM request_minutes") == (6,)
     assert source_lines_drift(store.con) == (6, [])
     assert one(store, "SELECT sum(lines) FROM source_lines") == (6,)
+    assert source_shapes_drift(store.con) == (6, [])
+    assert one(store, "SELECT sum(lines) FROM source_shapes") == (6,)
+
+
+def test_info_says_each_files_shapes_and_unknown_unit_durations_as_its_rows_do(tmp_path):
+    """What `info` (and the sources page) says of each file, read from the per-source counts
+    (source_shapes), is what a scan of its rows says: the shapes its lines were read as, and
+    how many durations had no knowable unit."""
+    shapes_dir = Path(__file__).resolve().parent / "shapes"
+    db = tmp_path / "s.duckdb"
+    done = run_triage("--db", db, "ingest", shapes_dir)
+    assert done.returncode == 0, done.stderr.decode()
+    facts = json.loads(run_triage("--db", db, "info", "--format", "json").stdout)
+    con = duckdb.connect(str(db), read_only=True)
+    scanned = con.execute(
+        "SELECT s.path, string_agg(DISTINCT r.shape, ',' ORDER BY r.shape), "
+        "count(r.duration_raw) FROM sources s JOIN records r USING (source_id) GROUP BY ALL"
+    ).fetchall()
+    con.close()
+    expected = {path: (shapes, unknown) for path, shapes, unknown in scanned}
+    got = {s["path"]: (s["shapes"], s["unknown_unit_durations"]) for s in facts["source_files"]}
+    assert got == expected
+    assert sum(unknown for _, unknown in got.values()) > 0  # the corpus has some
+    assert len({shapes for shapes, _ in got.values()}) > 3

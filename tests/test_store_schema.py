@@ -14,6 +14,7 @@ from tests.conftest import (
     request_minutes_drift,
     run_triage,
     source_lines_drift,
+    source_shapes_drift,
     write_lines,
 )
 from triage import sql
@@ -31,6 +32,7 @@ ADDED = {
     7: [("request_minutes", None)],
     8: [("source_lines", None), ("failed_requests", "body_id_not_uuid")]
     + [("failed_requests", "body_id_differs")],
+    9: [("source_shapes", None)],
 }
 
 
@@ -85,7 +87,7 @@ def test_a_v2_store_gets_failures_defined_from_what_it_holds(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("version", [2, 4, 5, 6, 7])
+@pytest.mark.parametrize("version", [2, 4, 5, 6, 7, 8])
 def test_an_older_store_gets_its_failed_requests_copied_apart_indexed_and_rolled_up(
     tmp_path, version
 ):
@@ -116,10 +118,11 @@ def test_an_older_store_gets_its_failed_requests_copied_apart_indexed_and_rolled
         indexed, index_drift = request_index_drift(store.con)
         counted, minutes_drift = request_minutes_drift(store.con)
         rows, lines_drift = source_lines_drift(store.con)
+        _, shapes_drift = source_shapes_drift(store.con)
         checks = store.con.execute(
             "SELECT body_id_not_uuid, body_id_differs FROM failed_requests WHERE request_id = 'd'"
         ).fetchall()
-    assert (rows, lines_drift) == (5, [])
+    assert (rows, lines_drift, shapes_drift) == (5, [], [])
     assert (expected, drift, copied) == (3, [], [("b",), ("c",), ("d",)])
     assert checks == [(True, True)]
     assert (indexed, index_drift) == (5, [])

@@ -389,17 +389,20 @@ def _forget_rows(store: Store, source_id: int) -> None:
         "forget_source_index_tail",
         "forget_source_minutes",
         "forget_source_lines",
+        "forget_source_shapes",
     ):
         store.run(name, {"source_id": source_id})
 
 
 def _copy_apart(store: Store, new_rows: dict, n_rows: int) -> None:
-    """What is kept beside the rows just written (schema.sql: migrate_to_v5 to v7): their
-    failed requests, their requests counted per minute, and their request ids in the index: a
+    """What is kept beside the rows just written (schema.sql: migrate_to_v5 to v9): their
+    failed requests, their requests counted per minute, their shapes, and their request ids
+    in the index: a
     sorted run of their own when they are INDEX_RUN_ROWS or more, else in the index's tail,
     which moves over as one sorted run once it holds that many."""
     store.run("copy_failed_requests", new_rows)
     store.run("roll_up_new_rows", new_rows)
+    store.run("roll_up_new_shapes", new_rows)
     if n_rows >= INDEX_RUN_ROWS:
         store.run("index_new_rows", new_rows)
         return

@@ -21,7 +21,7 @@ from triage import catalog, interrupts, labels, sql
 from triage.exceptions import StoreBusy, StoreError, first_line
 from triage.redact import mask
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 REJECTS_SHOWN = 10
 
 # Each step takes a store from version N-1 to N. Version 1 is the first schema.
@@ -34,6 +34,7 @@ MIGRATIONS = {
     6: "migrate_to_v6",
     7: "migrate_to_v7",
     8: "migrate_to_v8",
+    9: "migrate_to_v9",
 }
 
 

@@ -224,3 +224,18 @@ def test_payloads_from_logs_stay_text_in_the_browser(browser, planted, path):
         w.check()
     finally:
         w.close()
+
+
+def test_the_reports_codes_table_gives_its_room_to_the_meaning(watch):
+    """At a laptop's width the documented meaning is not squeezed into a narrow column of tall
+    rows by the long identifiers beside it (they may wrap after an underscore instead)."""
+    w = watch(1100)
+    w.goto("/reports/weekly/2026-W46")
+    table = w.page.locator("table:has(th.meaning)")
+    whole = table.bounding_box()["width"]
+    meaning = min(
+        box["width"] for box in (c.bounding_box() for c in table.locator("td.meaning").all())
+    )
+    assert meaning >= 0.3 * whole, (meaning, whole)
+    assert w.page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
+    w.check()

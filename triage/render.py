@@ -82,6 +82,15 @@ def _short_id(value: str | None) -> str:
     return f"{head}…{value[-4:]}"
 
 
+def _breakable(value) -> str:
+    """An identifier in an HTML table cell that may wrap after its underscores
+    (not_authorized_error), escaped: a long code no longer widens its column so far that the
+    prose beside it is squeezed into tall rows."""
+    from markupsafe import Markup, escape
+
+    return Markup(str(escape(value)).replace("_", "_<wbr>"))
+
+
 def customer_side(i: dict) -> str | None:
     """The sentence that says an incident is one customer's problem, or None."""
     c = i.get("customer_side")
@@ -163,6 +172,7 @@ def environment():
         clock=lambda v: "-" if v is None else _when(v, "UTC", "%H:%M:%S.%f")[:-3],
         tojson_compact=lambda v: json.dumps(v, default=str),
         readable=lambda v, column: readable(column, v),
+        breakable=_breakable,
     )
     return env
 

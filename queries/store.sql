@@ -54,10 +54,31 @@ GROUP BY reason
 ORDER BY lines DESC, reason;
 
 -- name: rejects_sample
--- The first rejected lines, where they are and why, for `triage info` (raw text capped).
+-- The first rejected lines, where they are and why (raw text capped), by file and line (and
+-- source, for two sources of one path). `triage info` gets the same rows from
+-- rejects_of_source_before, without reading every row.
 SELECT source_path, line_no, byte_offset, reason, detail, left(raw, 160) AS raw
 FROM rejects
-ORDER BY source_path, line_no
+ORDER BY source_path, line_no, source_id
+LIMIT $limit;
+
+-- name: sources_with_rejects
+-- The sources that have rejected lines, by path (as rejects_sample orders them), with how
+-- many and the lines read from them (from source_lines: no scan).
+SELECT s.source_id, s.path, sum(l.lines)::BIGINT AS rejected, s.lines_consumed
+FROM sources s JOIN source_lines l USING (source_id)
+WHERE l.kind = 'reject'
+GROUP BY s.source_id, s.path, s.lines_consumed
+ORDER BY s.path, s.source_id;
+
+-- name: rejects_of_source_before
+-- rejects_sample for one source, among its lines before $before only: DuckDB skips the row
+-- groups whose lines all come later, so the first rejected lines of a big file are found
+-- without reading all of it (store.first_rejects widens $before until it has enough).
+SELECT source_path, line_no, byte_offset, reason, detail, left(raw, 160) AS raw
+FROM rejects
+WHERE source_id = $source_id AND line_no < $before
+ORDER BY line_no
 LIMIT $limit;
 
 -- name: store_range

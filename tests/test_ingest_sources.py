@@ -345,3 +345,37 @@ def test_info_says_each_files_shapes_and_unknown_unit_durations_as_its_rows_do(t
     assert got == expected
     assert sum(unknown for _, unknown in got.values()) > 0  # the corpus has some
     assert len({shapes for shapes, _ in got.values()}) > 3
+
+
+@pytest.mark.parametrize("first_lines", [2, 100_000])
+def test_the_first_rejected_lines_are_rejects_samples_without_reading_every_row(
+    tmp_path, monkeypatch, first_lines
+):
+    """info's first rejected lines (store.first_rejects: each file read from its first lines
+    on, in widening ranges) are exactly what the named query rejects_sample gives, for any
+    limit: across files, with rejects far into a file, and for two sources of one path (a
+    file made again after a rotation), whose lines rejects_sample merges by line number."""
+    import triage.store
+
+    monkeypatch.setattr(triage.store, "FIRST_LINES", first_lines)
+    logs = tmp_path / "logs"
+
+    def log_with_rejects(name: str, start: int, bad_every: int, n: int = 60):
+        lines = [
+            "{not json" if i % bad_every == 0 else json.dumps(request_line(start + i))
+            for i in range(1, n + 1)
+        ]
+        return write_lines(logs / name, lines)
+
+    db = tmp_path / "s.duckdb"
+    log_with_rejects("a.log", 0, 7)
+    log_with_rejects("b.log", 100, 29)
+    assert run_triage("--db", db, "ingest", logs).returncode == 0
+    log_with_rejects("a.log", 200, 5)  # a.log made again: new content, a new source
+    assert run_triage("--db", db, "ingest", logs).returncode == 0
+    with open_store(db, read_only=True) as store:
+        (paths,) = store.con.execute("SELECT count(DISTINCT path) = 2 FROM sources").fetchone()
+        assert paths and store.con.execute("SELECT count(*) FROM sources").fetchone() == (3,)
+        for limit in (1, 2, 5, 9, 10, 13, 30, 100):
+            expected = store.run("rejects_sample", {"limit": limit}).fetchall()
+            assert triage.store.first_rejects(store, limit) == expected, limit

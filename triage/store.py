@@ -7,6 +7,7 @@ hands DuckDB Arrow data; DuckDB itself never opens a path a log line could name.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -419,7 +420,7 @@ def describe(store: Store, *, parsing_rules: int) -> dict:
     sources = [_source_facts(row) for row in store.rows("store_sources")]
     older = [s for s in sources if s["rules_version"] < parsing_rules]
     rejects = dict(store.run("rejects_by_reason").fetchall())
-    sample = store.run("rejects_sample", {"limit": REJECTS_SHOWN}).fetchall()
+    sample = first_rejects(store, REJECTS_SHOWN)
     return {
         "store": str(store.path),
         "schema_version": _schema_version(store),
@@ -437,6 +438,38 @@ def describe(store: Store, *, parsing_rules: int) -> dict:
             for p, n, o, r, d, raw in sample
         ],
     }
+
+
+FIRST_LINES = 100_000  # where first_rejects looks first, in each file
+
+
+def first_rejects(store: Store, limit: int) -> list[tuple]:
+    """The first `limit` rejected lines by file and line, as the named query rejects_sample
+    gives them, read from each file's first lines onward in ranges eight times wider each time
+    until it has enough (or all of that file's): a few row groups, where rejects_sample reads
+    every row (0.9 s warm at 50M lines). Sources that share a path (a file rotated and made
+    again) are merged by line, as rejects_sample orders them."""
+    found: list[tuple] = []
+    sources = store.rows("sources_with_rejects")
+    for _, same_path in itertools.groupby(sources, key=lambda source: source["path"]):
+        need = limit - len(found)
+        rows = [row for source in same_path for row in _first_rejects_of(store, source, need)]
+        found += sorted(rows, key=lambda row: row[1])[:need]  # (line_no)
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _first_rejects_of(store: Store, source: dict, need: int) -> list[tuple]:
+    before = FIRST_LINES
+    while True:
+        params = {"source_id": source["source_id"], "before": before, "limit": need}
+        rows = store.run("rejects_of_source_before", params).fetchall()
+        if len(rows) == need or len(rows) == source["rejected"]:
+            return rows
+        if before > source["lines_consumed"]:
+            return rows
+        before *= 8
 
 
 def _source_facts(row: dict) -> dict:

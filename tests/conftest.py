@@ -102,6 +102,15 @@ FAILED_REQUEST_CHECKS = (
 )
 
 
+def differences(con, recount: str, kept: str) -> list[tuple]:
+    """Every row one query has more often than the other ('missing' from what triage kept,
+    or 'extra' in it): none when what it kept is exact."""
+    return con.execute(
+        f"(SELECT 'missing', * FROM ({recount} EXCEPT ALL {kept})) "
+        f"UNION ALL (SELECT 'extra', * FROM ({kept} EXCEPT ALL {recount}))"
+    ).fetchall()
+
+
 def failed_requests_drift(con) -> tuple[int, list[tuple]]:
     """failed_requests against a recount of the failed requests in records: how many it
     should hold, and every row that one side has more often than the other (none when the
@@ -114,10 +123,7 @@ def failed_requests_drift(con) -> tuple[int, list[tuple]]:
         f"SELECT {FAILED_REQUEST_COLUMNS}, body_id_not_uuid, body_id_differs FROM failed_requests"
     )
     (expected,) = con.execute(f"SELECT count(*) FROM ({recount})").fetchone()
-    drift = con.execute(
-        f"(SELECT 'missing', * FROM ({recount} EXCEPT ALL {copy})) "
-        f"UNION ALL (SELECT 'extra', * FROM ({copy} EXCEPT ALL {recount}))"
-    ).fetchall()
+    drift = differences(con, recount, copy)
     return expected, drift
 
 
@@ -128,10 +134,7 @@ def request_index_drift(con) -> tuple[int, list[tuple]]:
     recount = "SELECT rid_hash, source_id, line_no FROM records WHERE request_id IS NOT NULL"
     index = "SELECT * FROM (SELECT * FROM request_index UNION ALL SELECT * FROM request_index_tail)"
     (expected,) = con.execute(f"SELECT count(*) FROM ({recount})").fetchone()
-    drift = con.execute(
-        f"(SELECT 'missing', * FROM ({recount} EXCEPT ALL {index})) "
-        f"UNION ALL (SELECT 'extra', * FROM ({index} EXCEPT ALL {recount}))"
-    ).fetchall()
+    drift = differences(con, recount, index)
     return expected, drift
 
 
@@ -150,10 +153,7 @@ def request_minutes_drift(con) -> tuple[int, list[tuple]]:
                sum(failures)::BIGINT AS failures, sum(server_errors)::BIGINT AS server_errors
         FROM request_minutes GROUP BY ALL"""
     (expected,) = con.execute(f"SELECT coalesce(sum(requests), 0) FROM ({recount})").fetchone()
-    drift = con.execute(
-        f"(SELECT 'missing', * FROM ({recount} EXCEPT ALL {rolled})) "
-        f"UNION ALL (SELECT 'extra', * FROM ({rolled} EXCEPT ALL {recount}))"
-    ).fetchall()
+    drift = differences(con, recount, rolled)
     return int(expected), drift
 
 
@@ -171,10 +171,7 @@ def source_lines_drift(con) -> tuple[int, list[tuple]]:
                max(last_ts) AS last_ts
         FROM source_lines GROUP BY ALL"""
     (expected,) = con.execute("SELECT count(*) FROM records").fetchone()
-    drift = con.execute(
-        f"(SELECT 'missing', * FROM ({recount} EXCEPT ALL {rolled})) "
-        f"UNION ALL (SELECT 'extra', * FROM ({rolled} EXCEPT ALL {recount}))"
-    ).fetchall()
+    drift = differences(con, recount, rolled)
     return int(expected), drift
 
 
@@ -190,10 +187,7 @@ def source_shapes_drift(con) -> tuple[int, list[tuple]]:
                sum(unknown_unit_durations)::BIGINT AS unknown
         FROM source_shapes GROUP BY ALL"""
     (expected,) = con.execute("SELECT count(*) FROM records").fetchone()
-    drift = con.execute(
-        f"(SELECT 'missing', * FROM ({recount} EXCEPT ALL {rolled})) "
-        f"UNION ALL (SELECT 'extra', * FROM ({rolled} EXCEPT ALL {recount}))"
-    ).fetchall()
+    drift = differences(con, recount, rolled)
     return int(expected), drift
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import Watched
+from tests.conftest import Watched, run_triage
 
 
 @dataclass
@@ -59,3 +60,10 @@ def serving(db: Path, *args: str, env: dict | None = None) -> Iterator[Server]:
         yield Server(process, m.group(2), int(m.group(3)), m.group(1))
     finally:
         process.kill()
+
+
+def failing_ids(db: Path) -> list[str]:
+    """Two failed requests of a store, as `errors` names them (its two biggest groups')."""
+    done = run_triage("--db", db, "errors", "--format", "json", "--limit", "2")
+    rows = json.loads(done.stdout)
+    return [rows[0]["examples"][0], rows[1]["examples"][0]]

@@ -12,9 +12,9 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import run_triage
 from tests.pngcheck import ink_ratio
-from tests.serving import serving
+from tests.serving import failing_ids, serving
+from tests.test_report import chromium as find_chromium
 from tests.test_security import ID_INJ, WEEK, _ingested, corpus_lines
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -23,7 +23,7 @@ LAPTOP, PHONE = 1280, 390
 
 
 def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    found = find_chromium()
     if found is None:
         if os.environ.get("CI"):
             pytest.fail("CI must install chromium (see .ci/run)")
@@ -90,13 +90,6 @@ def watch(browser, server):
     yield open_
     for w in opened:
         w.close()
-
-
-def failing_ids(db) -> list[str]:
-    import json
-
-    rows = json.loads(run_triage("--db", db, "errors", "--format", "json", "--limit", "2").stdout)
-    return [rows[0]["examples"][0], rows[1]["examples"][0]]
 
 
 def keep(shot: bytes, name: str, tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ filesystem."""
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import quote
 
@@ -186,7 +187,7 @@ def test_bad_parameters_give_a_400_with_one_line(planted, path):
     assert answer.status == 400, (path, answer.body[:300])
     assert "Traceback" not in answer.body and 'File "' not in answer.body
     if path.startswith("/api/"):
-        assert list(__import__("json").loads(answer.body)) == ["error"]
+        assert list(json.loads(answer.body)) == ["error"]
     else:
         lines = re.findall(r'<p class="bad" id="problem">([^<]*)</p>', answer.body)
         assert len(lines) == 1 and lines[0].strip(), answer.body

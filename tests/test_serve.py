@@ -17,6 +17,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.conftest import Watched, request_line, run_triage, write_lines
+from tests.serving import failing_ids as two_failed_requests
 from tests.serving import serving
 
 
@@ -35,10 +36,7 @@ def server(store_copy):
 
 @pytest.fixture(scope="module")
 def failing_ids(store_copy) -> list[str]:
-    """Two failed requests of the sample, as `errors` names them."""
-    done = run_triage("--db", store_copy, "errors", "--format", "json", "--limit", "2")
-    rows = json.loads(done.stdout)
-    return [rows[0]["examples"][0], rows[1]["examples"][0]]
+    return two_failed_requests(store_copy)
 
 
 def test_api_lookup_is_the_json_of_lookup(server, store_copy, failing_ids):
@@ -275,3 +273,14 @@ def test_a_range_without_a_burst_is_a_page_with_the_window_form(server, store_co
     found = server.get("/incidents")
     assert found.status == 200 and "Incident summary" in found.body
     assert 'action="/incidents"' in found.body
+
+
+def test_the_latest_week_link_keeps_a_zone_with_a_plus_sign(server):
+    """/reports/weekly redirects with the zone as a query value: Etc/GMT+5's '+' once came
+    back unquoted and was read as a space (an unknown zone, a 400)."""
+    latest = server.get("/reports/weekly?tz=" + quote("Etc/GMT+5", safe=""))
+    assert latest.status == 303
+    where = latest.header("location")
+    assert where.endswith("?tz=Etc%2FGMT%2B5"), where
+    page = server.get(where)
+    assert page.status == 200 and "GMT+5" in page.body

@@ -7,6 +7,7 @@ included), and uvicorn to run the app until Ctrl-C.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import socket
 from collections.abc import Callable
@@ -74,7 +75,7 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.bind(address)
         sock.listen(128)
     except OSError as exc:
-        if getattr(exc, "errno", None) == 98:
+        if exc.errno == errno.EADDRINUSE:
             raise TriageError(
                 f"port {port} on {host} is in use: pass --port N (or --port 0 for any free one)"
             ) from None

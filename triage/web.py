@@ -73,7 +73,6 @@ def create_app(
             Exception: problem_page,
         },
     )
-    app.state.gate = gate
     return app
 
 
@@ -218,11 +217,7 @@ class Pages:
         since, until = _range(request, tz)
         with self.gate.store() as store:
             rows = check_contract(store, since=since, until=until, tz=tz, examples=3)
-        form = {
-            "since": request.query_params.get("since", ""),
-            "until": request.query_params.get("until", ""),
-            "tz": tz,
-        }
+        form = _window_form(request, tz)
         notes = [] if rows else ["no contract violations in the chosen range"]
         return _page(
             "serve_rows.html.j2",
@@ -240,7 +235,8 @@ class Pages:
         tz = _zone(request)
         with self.gate.store() as store:
             year, week = last_complete_week(store, tz)
-        return RedirectResponse(f"/reports/weekly/{year}-W{week:02d}?tz={tz}", status_code=303)
+        where = f"/reports/weekly/{year}-W{week:02d}?{urlencode({'tz': tz})}"
+        return RedirectResponse(where, status_code=303)
 
     @kept
     def weekly(self, request: Request) -> Response:
@@ -266,11 +262,7 @@ class Pages:
         tz = _zone(request)
         since, until = _range(request, tz)
         auto = not (since and until) or request.query_params.get("auto") == "1"
-        form = {
-            "since": request.query_params.get("since", ""),
-            "until": request.query_params.get("until", ""),
-            "tz": tz,
-        }
+        form = _window_form(request, tz)
         try:
             with self.gate.store() as store:
                 found = summarize(store, since, until, auto=auto)
@@ -324,8 +316,14 @@ def static(request: Request) -> Response:
     name = request.path_params["name"]
     if name not in STATIC:
         raise HTTPException(404)
-    body = resources.files("triage.templates").joinpath(name).read_bytes()
-    return Response(body, media_type=STATIC[name], headers={"Cache-Control": "max-age=300"})
+    return Response(
+        _static(name), media_type=STATIC[name], headers={"Cache-Control": "max-age=300"}
+    )
+
+
+@functools.cache
+def _static(name: str) -> bytes:
+    return resources.files("triage.templates").joinpath(name).read_bytes()
 
 
 # --- parameters -----------------------------------------------------------------------
@@ -356,6 +354,12 @@ def _range(request: Request, tz: str) -> tuple[dt.datetime | None, dt.datetime |
     if since and until and until <= since:
         raise BadRequest(f"until {until_text} is not after since {since_text}")
     return since, until
+
+
+def _window_form(request: Request, tz: str) -> dict:
+    """A page's time window as its form shows it again: as typed, and the zone read."""
+    q = request.query_params
+    return {"since": q.get("since", ""), "until": q.get("until", ""), "tz": tz}
 
 
 def _duration(request: Request, name: str, default: str) -> dt.timedelta:

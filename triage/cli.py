@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -85,19 +85,31 @@ def fail(message: str, exit_code: int) -> NoReturn:
     sys.exit(exit_code)
 
 
+def to_stderr(message: str) -> None:
+    click.echo(message, err=True)
+
+
 class Context:
-    def __init__(self, db: Path | None, wait: float = 0):
+    def __init__(self, db: Path | None, wait: float = 0, lake: Path | None = None):
         self.db = db
         self.wait = wait
+        self.lake = lake  # a lake of Parquet files (triage.lake) instead of the store
 
     def open(self, *, read_only: bool, show_sql: bool = False):
         from triage.store import open_store_waiting
 
+        if self.lake is not None:
+            from triage.lake import open_lake
+
+            store = open_lake(self.lake)  # (read only: ingest writes a lake its own way)
+            if show_sql:
+                store.on_sql = print_sql
+            return store
         store = open_store_waiting(
             self.db,
             read_only=read_only,
             wait=self.wait,
-            on_wait=lambda message: click.echo(message, err=True),
+            on_wait=to_stderr,
         )
         if show_sql:
             store.on_sql = print_sql
@@ -116,6 +128,13 @@ pass_context = click.make_pass_decorator(Context)
     help="The DuckDB store. Default: $TRIAGE_DB, else ~/.local/share/triage/triage.duckdb.",
 )
 @click.option(
+    "--lake",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="TRIAGE_LAKE",
+    help="A lake: a directory of Parquet files, by day, instead of the DuckDB store (see "
+    "README, 'Past one machine'). Default: $TRIAGE_LAKE.",
+)
+@click.option(
     "--wait",
     type=click.FloatRange(min=0),
     default=0,
@@ -124,12 +143,20 @@ pass_context = click.make_pass_decorator(Context)
     help="Seconds to wait while another triage process holds the store (then exit 3).",
 )
 @click.pass_context
-def cli(ctx: click.Context, db: Path | None, wait: float) -> None:
+def cli(ctx: click.Context, db: Path | None, lake: Path | None, wait: float) -> None:
     """Answer support questions from Scaling API access logs.
 
     Ingest JSON log files into a DuckDB store, then ask it what happened.
     """
-    ctx.obj = Context(db, wait)
+    explicit = click.core.ParameterSource.COMMANDLINE
+    if db is not None and lake is not None:
+        if ctx.get_parameter_source("db") == ctx.get_parameter_source("lake") == explicit:
+            raise click.UsageError("pass --db or --lake, not both")
+        if ctx.get_parameter_source("db") == explicit:
+            lake = None  # --db given wins over $TRIAGE_LAKE, as --lake over $TRIAGE_DB
+        else:
+            db = None
+    ctx.obj = Context(db, wait, lake)
 
 
 @cli.command()
@@ -190,7 +217,7 @@ def ingest(
         raise click.UsageError("Missing argument 'PATHS...' (or pass --reread)")
     params = load_mapping(mapping) if mapping else None
     show = sys.stderr.isatty() if progress is None else progress
-    with obj.open(read_only=False) as store, contextlib.ExitStack() as stack:
+    with contextlib.ExitStack() as stack:
         bars: list = []  # the progress bar, made once the inputs (and their sizes) are known
 
         def start(inputs: list[str]) -> None:
@@ -200,15 +227,22 @@ def ingest(
                 )
                 bars.append(stack.enter_context(bar))
 
-        summary = ingest_paths(
-            store,
-            list(paths),
-            mapping=params,
-            final=final,
-            reread=reread,
-            on_inputs=start,
-            progress=(lambda n: bars[0].update(n)) if show else None,
-        )
+        how: dict[str, Any] = {
+            "mapping": params,
+            "final": final,
+            "reread": reread,
+            "on_inputs": start,
+            "progress": (lambda n: bars[0].update(n)) if show else None,
+        }
+        if obj.lake is not None:
+            from triage.lake_write import ingest_into_lake
+
+            summary = ingest_into_lake(
+                obj.lake, list(paths), wait=obj.wait, on_wait=to_stderr, **how
+            )
+        else:
+            store = stack.enter_context(obj.open(read_only=False))
+            summary = ingest_paths(store, list(paths), **how)
     if fmt == "json":
         click.echo(json.dumps(summary.as_dict(), indent=2))
     click.echo(summary.as_text(), err=True, nl=False)

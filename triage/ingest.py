@@ -132,6 +132,7 @@ def ingest_paths(
     reread: bool = False,
     progress: Progress | None = None,
     on_inputs: Callable[[list[str]], None] | None = None,
+    share: bool = True,
 ) -> Summary:
     """Ingest every file named by args (files, directories, globs, '-' for stdin).
 
@@ -139,10 +140,11 @@ def ingest_paths(
     is read with the mapping it was last read with. final: plain files are finished, their
     last line is taken even without a newline. reread: read the named files again from their
     first line, replacing their rows; with no args, every source read with older parsing
-    rules whose file is still where it was read.
+    rules whose file is still where it was read. share: let waiting readers in between
+    files (a store no other process reads, a lake's staging, need not).
     """
     started = time.perf_counter()
-    hold_for = share_after()
+    hold_for = share_after() if share else float("inf")
     how = Reading(
         mapping=mapping_text(mapping),
         final=final,

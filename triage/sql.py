@@ -108,7 +108,14 @@ def get(name: str) -> Query:
 INGEST_MACROS = ("define_shape_macros", "define_text_macros", "define_ingest_macros")
 
 # Files whose queries only make sense inside ingest, a migration or the catalogue's set-up.
-INTERNAL_FILES = {"schema.sql", "ingest.sql", "shapes.sql", "text_formats.sql", "catalog.sql"}
+INTERNAL_FILES = {
+    "schema.sql",
+    "ingest.sql",
+    "lake.sql",
+    "shapes.sql",
+    "text_formats.sql",
+    "catalog.sql",
+}
 _STAGES = re.compile(r"CREATE\s+OR\s+REPLACE\s+TEMP\s+(?:TABLE|VIEW)\s+(\w+)", re.IGNORECASE)
 
 

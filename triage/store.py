@@ -93,6 +93,14 @@ class Store:
         with interruptible():
             return sql.rows_of(cur)
 
+    def arrow(self, name: str, params: dict | None = None, batch_rows: int = 131_072):
+        """A named query's rows as a pyarrow RecordBatchReader of batch_rows rows a batch."""
+        q = sql.get(name)
+        if self.on_sql:
+            self.on_sql(q, params or {})
+        with interruptible():
+            return self.con.sql(q.sql, params=params or {}).to_arrow_reader(batch_rows)
+
     def one(self, name: str, params: dict | None = None) -> tuple:
         """The one row of a named query that always returns one (an aggregate)."""
         row = self.one_or_none(name, params)

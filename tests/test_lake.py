@@ -1,0 +1,249 @@
+"""A lake (triage.lake): the same answers as the store from the same logs, plain Parquet that
+needs no triage to read, every line exactly once across batches, re-reads and interruptions."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import (
+    append_lines,
+    assert_one_error_line,
+    request_line,
+    run_triage,
+    write_lines,
+)
+from tests.sample_truth import SAMPLE_LOGS
+from triage.lake import MANIFEST, TABLES, open_lake
+from triage.store import open_store
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory):
+    """The sample logs ingested by the CLI into a store and into a lake."""
+    root = tmp_path_factory.mktemp("lake")
+    db, lake = root / "store.duckdb", root / "lake"
+    assert run_triage("--db", db, "ingest", SAMPLE_LOGS).returncode == 0
+    done = run_triage("--lake", lake, "ingest", SAMPLE_LOGS)
+    assert done.returncode == 0, done.stderr
+    return db, lake
+
+
+def lake_files(lake: Path) -> set[str]:
+    return {
+        p.relative_to(lake).as_posix()
+        for table in TABLES
+        for p in (lake / table).rglob("*.parquet")
+    }
+
+
+def manifest_of(lake: Path) -> dict:
+    return json.loads((lake / MANIFEST).read_text())
+
+
+def some_ids(db: Path) -> list[str]:
+    """A failed request, a traced one, a success, an id only a rejected line holds, and one
+    that is nowhere."""
+    with open_store(db, read_only=True) as s:
+        failed = s.con.execute(
+            "SELECT request_id FROM events WHERE failed ORDER BY ts LIMIT 1"
+        ).fetchone()[0]
+        traced = s.con.execute(
+            "SELECT request_id FROM events WHERE kind = 'trace' ORDER BY ts LIMIT 1"
+        ).fetchone()[0]
+        fine = s.con.execute(
+            "SELECT request_id FROM events WHERE kind = 'request' AND NOT failed ORDER BY ts "
+            "LIMIT 1"
+        ).fetchone()[0]
+        raws = s.con.execute("SELECT raw FROM rejects WHERE raw IS NOT NULL").fetchall()
+    in_reject = next(m.group(0) for (raw,) in raws if (m := UUID.search(raw)))
+    return [failed, traced, fine, in_reject, "00000000-0000-4000-8000-000000000000"]
+
+
+COMMANDS = [
+    ["errors", "--format", "json"],
+    ["errors", "--by", "route,status,org", "--format", "csv", "--examples", "5"],
+    ["errors", "--by", "day,type", "--since", "2026-11-09", "--until", "2026-11-12"],
+    ["contract", "--format", "json"],
+    ["report", "weekly", "--week", "2026-W46"],
+    ["report", "weekly", "--week", "2026-W45", "--format", "html"],
+    ["report", "weekly", "--week", "2026-W46", "--format", "json"],
+    ["incident", "--auto"],
+    ["incident", "--auto", "--format", "json"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_a_lake_answers_as_the_store_does(both, command):
+    db, lake = both
+    from_store = run_triage("--db", db, *command)
+    from_lake = run_triage("--lake", lake, *command)
+    assert from_store.returncode == 0, from_store.stderr
+    assert from_lake.returncode == 0, from_lake.stderr
+    assert from_lake.stdout == from_store.stdout
+    assert from_lake.stderr == from_store.stderr
+
+
+def test_lookups_on_a_lake_find_what_the_store_finds(both):
+    db, lake = both
+    ids = some_ids(db)
+    for fmt in ("json", "md", "text"):
+        from_store = run_triage("--db", db, "lookup", *ids[:4], "--format", fmt)
+        from_lake = run_triage("--lake", lake, "lookup", *ids[:4], "--format", fmt)
+        assert from_store.returncode == from_lake.returncode == 0, from_lake.stderr
+        assert from_lake.stdout == from_store.stdout
+    found = json.loads(
+        from_lake_json := run_triage("--lake", lake, "lookup", *ids, "--format", "json").stdout
+    )
+    assert [entry["found"] for entry in found] == [True] * 4 + [False], from_lake_json
+
+
+def test_a_lake_is_plain_parquet_partitioned_by_day(both):
+    """What a Spark or Trino user sees, read here by DuckDB alone (no triage, no manifest):
+    the store's rows, each in the partition of its own day (rows without a time in Hive's
+    partition for none, read as NULL), counted alike per day, status, type and code."""
+    db, lake = both
+    assert lake_files(lake) == {f["path"] for f in manifest_of(lake)["files"]}
+    count = """
+        SELECT day, status, error_type, error_code, kind, count(*) AS n
+        FROM {rows} GROUP BY ALL ORDER BY ALL
+    """
+    plain = duckdb.connect()
+    in_lake = plain.execute(
+        count.format(
+            rows=f"read_parquet('{lake}/records/*/*.parquet', hive_partitioning = true, "
+            "hive_types = {'day': VARCHAR})"
+        )
+    ).fetchall()
+    misplaced = plain.execute(
+        f"""SELECT count(*) FROM read_parquet('{lake}/records/*/*.parquet',
+                hive_partitioning = true, hive_types = {{'day': VARCHAR}})
+            WHERE day IS DISTINCT FROM strftime(ts AT TIME ZONE 'UTC', '%Y-%m-%d')"""
+    ).fetchone()[0]
+    with open_store(db, read_only=True) as s:
+        in_store = s.con.execute(
+            count.format(rows="(SELECT *, strftime(ts, '%Y-%m-%d') AS day FROM records)")
+        ).fetchall()
+    assert misplaced == 0
+    assert in_lake == in_store
+    assert sum(n for *_, n in in_lake) > 18_000
+
+
+def test_ingesting_again_adds_nothing_and_appending_adds_only_the_new_lines(tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    live = write_lines(logs / "app.log", [request_line(i) for i in range(50)])
+    lake = tmp_path / "lake"
+    assert run_triage("--lake", lake, "ingest", logs).returncode == 0
+    first = manifest_of(lake)
+
+    again = run_triage("--lake", lake, "ingest", logs)
+    assert again.returncode == 0 and b"already ingested" in again.stderr
+    assert manifest_of(lake)["files"] == first["files"]
+
+    append_lines(live, [request_line(i) for i in range(50, 80)])
+    assert run_triage("--lake", lake, "ingest", logs).returncode == 0
+    with open_lake(lake) as s:
+        ids = [r for (r,) in s.con.execute("SELECT request_id FROM events").fetchall()]
+        batches = s.con.execute(
+            "SELECT count(*) FROM sources WHERE lines_consumed = 80"
+        ).fetchone()[0]
+    assert sorted(ids) == sorted(request_line(i)["requestId"] for i in range(80))
+    assert batches == 1
+    assert len({f["batch"] for f in manifest_of(lake)["files"]}) == 2
+
+
+def test_an_interrupted_batch_leaves_files_the_next_one_removes(tmp_path):
+    """A batch killed after writing files but before its manifest: the lake reads as before,
+    and the next ingest removes the files and reads the lines once."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    write_lines(logs / "a.log", [request_line(i) for i in range(20)])
+    lake = tmp_path / "lake"
+    assert run_triage("--lake", lake, "ingest", logs).returncode == 0
+    before = run_triage("--lake", lake, "errors", "--format", "json").stdout
+    # what a batch killed before its manifest leaves: placed files, and its staging
+    write_lines(logs / "b.log", [request_line(i) for i in range(20, 40)])
+    other = tmp_path / "other"
+    assert run_triage("--lake", other, "ingest", logs / "b.log").returncode == 0
+    for f in manifest_of(other)["files"]:
+        target = lake / f["path"].replace("b000001", "b000002")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(other / f["path"], target)
+    (lake / "_staging" / "b000002").mkdir(parents=True)
+    assert run_triage("--lake", lake, "errors", "--format", "json").stdout == before
+
+    assert run_triage("--lake", lake, "ingest", logs).returncode == 0
+    assert lake_files(lake) == {f["path"] for f in manifest_of(lake)["files"]}
+    assert not (lake / "_staging").exists()
+    with open_lake(lake) as s:
+        total, distinct = s.con.execute(
+            "SELECT count(*), count(DISTINCT request_id) FROM events"
+        ).fetchone()
+    assert total == distinct == 40
+
+
+def test_reading_a_file_again_replaces_its_rows_in_earlier_batches(tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    write_lines(logs / "a.log", [request_line(i, statusCode=500) for i in range(30)])
+    write_lines(logs / "b.log", [request_line(i, statusCode=404) for i in range(30, 40)])
+    lake = tmp_path / "lake"
+    assert run_triage("--lake", lake, "ingest", logs).returncode == 0
+    reread = run_triage("--lake", lake, "ingest", "--reread", logs / "a.log")
+    assert reread.returncode == 0, reread.stderr
+    with open_lake(lake) as s:
+        counts = s.con.execute(
+            "SELECT status, count(*), count(DISTINCT request_id) FROM events GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        failures = s.con.execute("SELECT count(*) FROM failed_requests").fetchone()[0]
+        lines = s.con.execute("SELECT sum(lines) FROM source_lines").fetchone()[0]
+    assert counts == [(404, 10, 10), (500, 30, 30)]
+    assert failures == 40 and lines == 40
+    assert lake_files(lake) == {f["path"] for f in manifest_of(lake)["files"]}
+
+
+def test_lake_errors_are_one_line_with_what_to_do(tmp_path):
+    empty = tmp_path / "nothing"
+    empty.mkdir()
+    done = run_triage("--lake", empty, "errors")
+    assert done.returncode == 2
+    assert_one_error_line(done.stderr.decode(), "no lake at", "ingest PATH")
+
+    both = run_triage("--lake", empty, "--db", tmp_path / "x.duckdb", "errors")
+    assert both.returncode == 2
+    assert_one_error_line(both.stderr.decode(), "--db or --lake")
+
+    logs = write_lines(tmp_path / "a.log", [request_line(1)])
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    with open(lake / "_triage.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        busy = run_triage("--lake", lake, "ingest", logs)
+    assert busy.returncode == 3
+    assert_one_error_line(busy.stderr.decode(), "being written by another ingest", "--wait")
+    assert not (lake / MANIFEST).exists()
+
+
+def test_trace_events_and_rejects_keep_their_place_in_a_lake(both):
+    """info on a lake: the same sources, counts and first rejected lines as the store's."""
+    db, lake = both
+    from_store = json.loads(run_triage("--db", db, "info", "--format", "json").stdout)
+    from_lake = json.loads(run_triage("--lake", lake, "info", "--format", "json").stdout)
+    for facts in (from_store, from_lake):
+        facts.pop("store")
+        facts.pop("last_ingested_at")
+        for source in facts["source_files"]:
+            source.pop("last_ingested_at", None)
+            source.pop("first_ingested_at", None)
+    assert from_lake == from_store
+    assert os.stat(lake / MANIFEST).st_mode & 0o077 == 0  # customer traffic: the owner's only

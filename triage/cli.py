@@ -193,6 +193,21 @@ def cli(ctx: click.Context, db: Path | None, lake: Path | None, wait: float) -> 
     default=None,
     help="Progress bar on stderr (default: when stderr is a terminal).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="spark: a lake's files are read by Spark's executors, each with triage's DuckDB "
+    "ingest (needs --lake and pip install 'triage[spark]').",
+)
+@click.option(
+    "--spark-master",
+    default="local[*]",
+    envvar="TRIAGE_SPARK_MASTER",
+    show_default=True,
+    help="Where Spark runs, for --engine spark: local[N], spark://HOST:PORT, yarn...",
+)
 @pass_context
 def ingest(
     obj: Context,
@@ -202,6 +217,8 @@ def ingest(
     reread: bool,
     fmt: str,
     progress: bool | None,
+    engine: str,
+    spark_master: str,
 ) -> None:
     """Ingest log files, directories (recursive), globs or '-' (stdin) into the store.
 
@@ -215,8 +232,11 @@ def ingest(
 
     if not paths and not reread:
         raise click.UsageError("Missing argument 'PATHS...' (or pass --reread)")
+    lake = obj.lake
+    if engine == "spark" and lake is None:
+        raise click.UsageError("--engine spark writes a lake: pass --lake DIR")
     params = load_mapping(mapping) if mapping else None
-    show = sys.stderr.isatty() if progress is None else progress
+    show = sys.stderr.isatty() if progress is None and engine == "duckdb" else bool(progress)
     with contextlib.ExitStack() as stack:
         bars: list = []  # the progress bar, made once the inputs (and their sizes) are known
 
@@ -234,12 +254,17 @@ def ingest(
             "on_inputs": start,
             "progress": (lambda n: bars[0].update(n)) if show else None,
         }
-        if obj.lake is not None:
+        if lake is not None and engine == "spark":
+            from triage.spark import ingest_with_spark, needs_pyspark
+
+            needs_pyspark()
+            summary = ingest_with_spark(
+                lake, list(paths), master=spark_master, wait=obj.wait, on_wait=to_stderr, **how
+            )
+        elif lake is not None:
             from triage.lake_write import ingest_into_lake
 
-            summary = ingest_into_lake(
-                obj.lake, list(paths), wait=obj.wait, on_wait=to_stderr, **how
-            )
+            summary = ingest_into_lake(lake, list(paths), wait=obj.wait, on_wait=to_stderr, **how)
         else:
             store = stack.enter_context(obj.open(read_only=False))
             summary = ingest_paths(store, list(paths), **how)

@@ -1,0 +1,91 @@
+"""The Spark engine (triage.spark), on a real Spark in local mode: the same logs ingested by
+DuckDB into a store, by DuckDB into a lake and by Spark into a lake give the same rows and
+byte-identical answers; a second Spark batch reads only what is new.
+
+Few tests, each Spark job a dozen seconds: the suite stays within CI's time."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import duckdb
+import pytest
+
+from tests.conftest import append_lines, request_line, run_triage, write_lines
+from tests.sample_truth import SAMPLE_LOGS
+from tests.test_lake import lake_files, manifest_of, some_ids
+
+pytest.importorskip("pyspark")
+pytestmark = pytest.mark.spark
+
+SPARK = ["--engine", "spark", "--spark-master", "local[2]"]
+
+
+@pytest.fixture(scope="module")
+def three(tmp_path_factory):
+    root = tmp_path_factory.mktemp("spark")
+    logs = root / "logs"
+    shutil.copytree(SAMPLE_LOGS, logs)
+    db, duck, spark = root / "store.duckdb", root / "duck-lake", root / "spark-lake"
+    assert run_triage("--db", db, "ingest", logs).returncode == 0
+    assert run_triage("--lake", duck, "ingest", logs).returncode == 0
+    done = run_triage("--lake", spark, "ingest", *SPARK, logs, "--format", "json")
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    return root, logs, db, duck, spark, json.loads(done.stdout)
+
+
+def counts(lake) -> list[tuple]:
+    """Rows per day, kind, status, type and code, read as Spark or Trino would (no triage)."""
+    return (
+        duckdb.connect()
+        .execute(
+            f"""SELECT day, kind, status, error_type, error_code, count(*)
+                FROM read_parquet('{lake}/records/*/*.parquet', hive_partitioning = true,
+                                  hive_types = {{'day': VARCHAR}})
+                GROUP BY ALL ORDER BY ALL"""
+        )
+        .fetchall()
+    )
+
+
+def test_spark_writes_the_lake_duckdb_writes(three):
+    _, _, db, duck, spark, summary = three
+    assert summary["files_failed"] == 0 and summary["lines"] > 18_000
+    assert counts(spark) == counts(duck)
+    assert lake_files(spark) == {f["path"] for f in manifest_of(spark)["files"]}
+    for command in (
+        ["errors", "--format", "json"],
+        ["errors", "--by", "route,status,org", "--format", "csv"],
+        ["contract", "--format", "json"],
+        ["report", "weekly", "--week", "2026-W46"],
+        ["report", "weekly", "--week", "2026-W45", "--format", "html"],
+        ["incident", "--auto"],
+        ["lookup", *some_ids(db)[:4], "--format", "json"],
+    ):
+        outputs = [
+            run_triage(*where, *command)
+            for where in (["--db", db], ["--lake", duck], ["--lake", spark])
+        ]
+        assert [o.returncode for o in outputs] == [0, 0, 0], command
+        assert outputs[2].stdout == outputs[1].stdout == outputs[0].stdout, command
+
+
+def test_a_second_spark_batch_reads_only_what_is_new(three):
+    """Lines already in the lake are not read again (else the counts would differ from the
+    DuckDB lake's), the appended and the new file's are."""
+    root, logs, _, duck, spark, _ = three
+    before = counts(spark)
+
+    append_lines(logs / "gateway-us.ndjson", [request_line(i, statusCode=503) for i in range(7)])
+    write_lines(logs / "new.ndjson", [request_line(i, statusCode=404) for i in range(10, 15)])
+    for where, engine in ((spark, SPARK), (duck, [])):
+        done = run_triage("--lake", where, "ingest", *engine, logs, "--format", "json")
+        assert done.returncode == 0, done.stderr.decode()[-2000:]
+        assert json.loads(done.stdout)["lines"] == 12
+    assert counts(spark) == counts(duck) != before
+    assert lake_files(spark) == {f["path"] for f in manifest_of(spark)["files"]}
+    same = [
+        run_triage("--lake", lake, "errors", "--format", "json").stdout for lake in (duck, spark)
+    ]
+    assert same[0] == same[1]

@@ -52,7 +52,9 @@ class Server:
 
 @contextlib.contextmanager
 def serving(db: Path, *args: str, env: dict | None = None) -> Iterator[Server]:
-    process = Watched("--db", db, "serve", "--port", "0", *args, env=env)
+    """`triage serve` on a store (or on a lake: a directory), on a free port."""
+    where = "--lake" if db.is_dir() else "--db"
+    process = Watched(where, db, "serve", "--port", "0", *args, env=env)
     try:
         line = process.wait_for_stderr("triage serve: ", timeout=120)
         m = re.search(r"(http://([^/\s]+):(\d+)/\S*)", line)

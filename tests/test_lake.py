@@ -247,3 +247,31 @@ def test_trace_events_and_rejects_keep_their_place_in_a_lake(both):
             source.pop("first_ingested_at", None)
     assert from_lake == from_store
     assert os.stat(lake / MANIFEST).st_mode & 0o077 == 0  # customer traffic: the owner's only
+
+
+def test_serve_shows_a_lake_and_its_next_batch(tmp_path, both):
+    """`triage --lake DIR serve`: the same JSON as on the store, and a batch committed while
+    it runs is seen at once (answers are kept until the manifest changes)."""
+    from tests.serving import serving
+
+    db, lake = both
+    rid = some_ids(db)[0]
+    with serving(db) as on_store, serving(lake) as on_lake:
+        assert "on the lake" in on_lake.process.stderr
+        for address in (f"/api/lookup/{rid}", "/api/errors?by=route,status", "/errors"):
+            a, b = on_store.get(address), on_lake.get(address)
+            assert a.status == b.status == 200, address
+            if address.startswith("/api"):
+                assert a.body == b.body, address
+
+    own = tmp_path / "lake"
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    write_lines(logs / "a.log", [request_line(i, statusCode=500) for i in range(3)])
+    assert run_triage("--lake", own, "ingest", logs).returncode == 0
+    new_id = request_line(9)["requestId"]
+    with serving(own) as server:
+        assert server.get(f"/api/lookup/{new_id}").status == 404
+        append_lines(logs / "a.log", [request_line(9, statusCode=503)])
+        assert run_triage("--lake", own, "ingest", logs).returncode == 0
+        assert server.get(f"/api/lookup/{new_id}").status == 200

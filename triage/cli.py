@@ -746,7 +746,7 @@ def serve(obj: Context, host: str, port: int, token: str | None, allow_hosts) ->
     from triage.serve import run_server
 
     run_server(
-        obj.db,
+        obj.lake or obj.db,
         host=host,
         port=port,
         token=token,

@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from triage import interrupts
 from triage.exceptions import StoreError, first_line
-from triage.store import SCHEMA_VERSION, Store, _check_rid_hash, _migrate
+from triage.store import SCHEMA_VERSION, Store, check_rid_hash, migrate
 
 MANIFEST = "_triage_manifest.json"
 LAKE_FORMAT = 1
@@ -80,6 +80,13 @@ def read_manifest(lake: Path) -> dict | None:
     return manifest
 
 
+def open_reader(path: Path) -> Store:
+    """A store or a lake (a directory), read-only: what `triage serve` shows either way."""
+    from triage.store import open_store
+
+    return open_lake(path) if path.is_dir() else open_store(path, read_only=True)
+
+
 def files_of(manifest: dict, table: str) -> list[dict]:
     return [f for f in manifest["files"] if f["table"] == table]
 
@@ -101,7 +108,7 @@ def open_lake(lake: Path | str) -> Store:
         interrupts.watch(con)
         store = Store(lake, con)
         store.run("configure_connection")
-        _migrate(store, None)  # every table, empty: what a table without files reads as
+        migrate(store, None)  # every table, empty: what a table without files reads as
         for table in TABLES:
             _attach(store, lake, table, files_of(manifest, table))
         sources = pa.Table.from_pylist(manifest["sources"], schema=_sources_schema(store))
@@ -110,7 +117,7 @@ def open_lake(lake: Path | str) -> Store:
         con.unregister("lake_sources_in")
         if manifest.get("rid_hash_probe"):
             store.run("set_rid_hash_probe", {"probe": manifest["rid_hash_probe"]})
-        _check_rid_hash(store, writable=False)
+        check_rid_hash(store, writable=False)
         store.run("table_macros")
     except duckdb.Error as exc:
         interrupts.forget(con)

@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 from triage.exceptions import StoreBusy, StoreError
 from triage.ingest_summary import Summary
 from triage.lake import LAKE_FORMAT, MANIFEST, NO_DAY, TABLES, read_manifest
-from triage.store import SCHEMA_VERSION, Store, _private_umask, open_store
+from triage.store import SCHEMA_VERSION, Store, open_store, private_umask
 
 LOCK = "_triage.lock"
 STAGING = "_staging"
@@ -63,7 +63,7 @@ class LakeWriter:
         return self.lake / STAGING / f"b{self.number:06d}"
 
     def __enter__(self) -> LakeWriter:
-        _private_umask.acquire()  # the lake holds customer traffic, as the store does
+        private_umask.acquire()  # the lake holds customer traffic, as the store does
         try:
             self.lake.mkdir(parents=True, exist_ok=True)
             self._lock()
@@ -108,7 +108,7 @@ class LakeWriter:
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
-        _private_umask.release()
+        private_umask.release()
 
     def _remove_leftovers(self) -> None:
         """Files an interrupted batch wrote but no manifest names, and its staging."""

@@ -29,7 +29,7 @@ def is_local(host: str) -> bool:
 
 
 def run_server(
-    db: Path | None,
+    db: Path | None,  # a store, or a lake's directory
     *,
     host: str,
     port: int,
@@ -39,11 +39,12 @@ def run_server(
 ) -> None:
     import uvicorn
 
-    from triage.store import default_store_path, open_store
+    from triage.lake import open_reader
+    from triage.store import default_store_path
     from triage.web import create_app
 
     path = Path(db) if db is not None else default_store_path()
-    open_store(path, read_only=True).close()  # no store, not a store: say so now
+    open_reader(path).close()  # no store, not a store: say so now
     if not is_local(host) and not token:
         raise TriageError(
             f"listening on {host} shows customer traffic to whoever reaches it: pass --token "
@@ -61,7 +62,8 @@ def run_server(
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     link = f"http://{shown}:{bound}/" + (f"?token={token}" if token else "")
-    say(f"triage serve: {link} on the store {path} (read-only; Ctrl-C stops it)")
+    what = "lake" if path.is_dir() else "store"
+    say(f"triage serve: {link} on the {what} {path} (read-only; Ctrl-C stops it)")
     app = create_app(path, token=token, allowed_hosts=names)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     uvicorn.Server(config).run(sockets=[sock])

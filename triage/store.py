@@ -175,7 +175,7 @@ class Store:
         self.con.close()
         if self.private_files:
             self.private_files = False
-            _private_umask.release()
+            private_umask.release()
 
     def __enter__(self) -> Store:
         return self
@@ -206,7 +206,7 @@ class _PrivateUmask:
             os.umask(self._saved)
 
 
-_private_umask = _PrivateUmask()
+private_umask = _PrivateUmask()
 
 _LOCK_HOLDER = re.compile(r"\(PID (\d+)\)")
 
@@ -224,20 +224,20 @@ def open_store(path: Path | str | None = None, *, read_only: bool = False) -> St
         except OSError as exc:
             raise StoreError(f"cannot create {path.parent}: {exc.strerror}; pass --db") from None
     # The store holds customer traffic: its files are readable by their owner only.
-    _private_umask.acquire()
+    private_umask.acquire()
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
-        _private_umask.release()
+        private_umask.release()
         raise _open_error(path, exc) from None
     except duckdb.Error as exc:
-        _private_umask.release()
+        private_umask.release()
         raise StoreError(
             f"cannot open {path} as a DuckDB store ({first_line(exc)}); "
             "pass --db with a triage store, or a new path"
         ) from None
     if read_only:
-        _private_umask.release()
+        private_umask.release()
     interrupts.watch(con)
     store = Store(path, con, private_files=not read_only)
     store.run("configure_connection")
@@ -265,8 +265,8 @@ def open_store(path: Path | str | None = None, *, read_only: bool = False) -> St
                 "(nothing is read twice)"
             )
     else:
-        _migrate(store, version)
-    _check_rid_hash(store, writable=not read_only)
+        migrate(store, version)
+    check_rid_hash(store, writable=not read_only)
     # (DuckDB binds a table macro's tables when it is made: only once the schema is current)
     store.run("table_macros")
     return store
@@ -286,7 +286,7 @@ def _refuse_foreign(store: Store) -> None:
     )
 
 
-def _check_rid_hash(store: Store, *, writable: bool) -> None:
+def check_rid_hash(store: Store, *, writable: bool) -> None:
     """rid_hash values are comparable with this DuckDB's hash() only if it wrote them: after
     a DuckDB upgrade a writer hashes the ids again (once), a reader falls back to text."""
     probe = store.one("rid_hash_probe")[0]
@@ -310,7 +310,7 @@ def _schema_version(store: Store) -> int | None:
     return int(row[0]) if row else None
 
 
-def _migrate(store: Store, version: int | None) -> None:
+def migrate(store: Store, version: int | None) -> None:
     current = version or 0
     for target in range(current + 1, SCHEMA_VERSION + 1):
         store.con.begin()

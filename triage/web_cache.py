@@ -20,8 +20,16 @@ MAX_BYTES = 64 * 1024 * 1024
 
 
 def store_version(path: Path) -> tuple:
+    """The identity of what a store's files hold now: the store and its write-ahead log, or
+    a lake's manifest (a batch replaces it, never changes it in place)."""
     parts: list[tuple[int, int, int] | None] = []
-    for name in (path, path.with_name(path.name + ".wal")):
+    if path.is_dir():
+        from triage.lake import MANIFEST
+
+        names: tuple[Path, ...] = (path / MANIFEST,)
+    else:
+        names = (path, path.with_name(path.name + ".wal"))
+    for name in names:
         try:
             st = os.stat(name)
         except FileNotFoundError:

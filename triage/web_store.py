@@ -19,7 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from triage.exceptions import StoreBusy
-from triage.store import Store, open_store, writer_waiting
+from triage.lake import open_reader
+from triage.store import Store, writer_waiting
 
 BUSY_WAIT = 5.0  # seconds a request waits for the store before the page says it is busy
 
@@ -66,7 +67,7 @@ class StoreGate:
     def _open(self, deadline: float) -> Store:
         while True:
             try:
-                store = open_store(self.path, read_only=True)
+                store = open_reader(self.path)  # a lake's writers never wait for it
             except StoreBusy as busy:
                 if time.monotonic() >= deadline:
                     raise StoreBusy(_busy_text(self.path, busy.holder)) from None

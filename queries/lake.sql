@@ -22,13 +22,18 @@ ORDER BY ALL;
 -- lake_day(ts): the partition a row with time ts goes to, as Hive and Spark name them.
 CREATE OR REPLACE TEMP MACRO lake_day(ts) AS
     coalesce(strftime(ts, '%Y-%m-%d'), '__HIVE_DEFAULT_PARTITION__');
+-- in_lake_day(ts, day): lake_day(ts) = day, as a range of ts that DuckDB's zone maps skip
+-- by (each day's rows are read from the staged table once: 2 ms, not 100, at a million).
+CREATE OR REPLACE TEMP MACRO in_lake_day(ts, day) AS
+    (day = '__HIVE_DEFAULT_PARTITION__' AND ts IS NULL)
+    OR (ts >= try_cast(day AS DATE) AND ts < try_cast(day AS DATE) + 1);
 
 -- name: lake_records_of_day
 -- A staged batch's rows of day $day, in the order they were logged in (file, line): what a
 -- lookup's index names is then a narrow range of each file's row groups. rid_hash is written
 -- as a signed 64-bit integer, the type every engine has (Spark has no unsigned one).
 SELECT * REPLACE (rid_hash::BIGINT AS rid_hash)
-FROM records WHERE lake_day(ts) = $day
+FROM records WHERE in_lake_day(ts, $day)
 ORDER BY source_id, line_no;
 
 -- name: lake_failed_requests_of_day
@@ -36,7 +41,7 @@ ORDER BY source_id, line_no;
 -- each with a row id of its own that no other batch or engine gives another row: the source
 -- and line it was read from (examples_at reads failures back by it).
 SELECT *, (source_id << 40) | line_no AS row_id
-FROM failed_requests WHERE lake_day(ts) = $day
+FROM failed_requests WHERE in_lake_day(ts, $day)
 ORDER BY ts, source_id, line_no;
 
 -- name: lake_request_minutes_of_day
@@ -71,22 +76,13 @@ SELECT * REPLACE (
 FROM sources ORDER BY source_id;
 
 -- name: seed_lake_sources
--- The lake's sources, from its manifest (registered as lake_sources_in), into a staged
--- batch's store: files read before are known by their content and read on from their offset.
+-- The lake's sources, from its manifest ($rows: one struct each, times as ISO text), into a
+-- staged batch's store or a lake's reading connection: files read before are known by their
+-- content and read on from their offset.
 INSERT INTO sources BY NAME
-SELECT * REPLACE (
-    first_ingested_at::TIMESTAMPTZ AS first_ingested_at,
-    last_ingested_at::TIMESTAMPTZ AS last_ingested_at
-)
-FROM lake_sources_in;
+SELECT unnest($rows, recursive := true);
 
 -- name: advance_source_ids
 -- Move the staged store's source ids past $n, the lake's highest, so that a new source never
 -- takes the id of one the lake holds.
 SELECT max(nextval('source_id_seq')) FROM range($n);
-
--- name: describe_sources
--- The sources table's columns and their types, in order (a lake's manifest holds its rows).
-SELECT column_name, data_type FROM information_schema.columns
-WHERE table_name = 'sources' AND table_schema = 'main'
-ORDER BY ordinal_position;

@@ -275,3 +275,27 @@ def test_serve_shows_a_lake_and_its_next_batch(tmp_path, both):
         append_lines(logs / "a.log", [request_line(9, statusCode=503)])
         assert run_triage("--lake", own, "ingest", logs).returncode == 0
         assert server.get(f"/api/lookup/{new_id}").status == 200
+
+
+def test_a_damaged_lake_is_one_line_with_what_to_do(tmp_path):
+    logs = write_lines(tmp_path / "a.log", [request_line(i) for i in range(5)])
+    lake = tmp_path / "lake"
+    assert run_triage("--lake", lake, "ingest", logs).returncode == 0
+
+    gone = lake / manifest_of(lake)["files"][0]["path"]
+    saved = gone.read_bytes()
+    gone.unlink()
+    done = run_triage("--lake", lake, "errors")
+    assert done.returncode == 2
+    assert_one_error_line(done.stderr.decode(), "misses 1 of the files", "restore them")
+    gone.write_bytes(saved)
+
+    (lake / MANIFEST).write_text("{not json")
+    done = run_triage("--lake", lake, "errors")
+    assert done.returncode == 2
+    assert_one_error_line(done.stderr.decode(), "not a triage lake manifest")
+
+    inside_a_file = logs / "lake"
+    done = run_triage("--lake", inside_a_file, "ingest", logs)
+    assert done.returncode == 2
+    assert_one_error_line(done.stderr.decode(), "cannot make the lake", "--lake")

@@ -26,7 +26,6 @@ import os
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from triage import interrupts
 from triage.exceptions import StoreError, first_line
@@ -101,6 +100,12 @@ def open_lake(lake: Path | str) -> Store:
             f"no lake at {lake} (it has no {MANIFEST}); run 'triage --lake {lake} ingest PATH' "
             "first"
         )
+    missing = [f["path"] for f in manifest["files"] if not (lake / f["path"]).is_file()]
+    if missing:
+        raise StoreError(
+            f"the lake {lake} misses {len(missing)} of the files its manifest names (such as "
+            f"{missing[0]}); restore them, or write a new lake from the logs"
+        )
     con = duckdb.connect(":memory:")
     try:
         # Parquet is read by DuckDB itself: from the lake's directory, and nowhere else
@@ -111,10 +116,7 @@ def open_lake(lake: Path | str) -> Store:
         migrate(store, None)  # every table, empty: what a table without files reads as
         for table in TABLES:
             _attach(store, lake, table, files_of(manifest, table))
-        sources = pa.Table.from_pylist(manifest["sources"], schema=_sources_schema(store))
-        con.register("lake_sources_in", sources)
-        store.run("seed_lake_sources")
-        con.unregister("lake_sources_in")
+        seed_sources(store, manifest["sources"])
         if manifest.get("rid_hash_probe"):
             store.run("set_rid_hash_probe", {"probe": manifest["rid_hash_probe"]})
         check_rid_hash(store, writable=False)
@@ -145,10 +147,12 @@ def _attach(store: Store, lake: Path, table: str, files: list[dict]) -> None:
     relation.create_view(table)
 
 
-def _sources_schema(store: Store) -> pa.Schema:
-    """The manifest's sources as Arrow reads them: the sources table's columns, times as text."""
-    columns = store.run("describe_sources").fetchall()
-    arrow = {"BIGINT": pa.int64(), "INTEGER": pa.int32(), "VARCHAR": pa.string()}
-    return pa.schema(
-        [(name, pa.string() if "TIME" in kind else arrow[kind]) for name, kind in columns]
-    )
+def seed_sources(store: Store, sources: list[dict], *, first_new_id: int = 0) -> None:
+    """A store that knows `sources` (a manifest's), and gives a new source an id above
+    `first_new_id` (the lake's highest, or a range kept for one Spark task). (Rows as a
+    parameter, not a registered Arrow table: registering one makes DuckDB import pandas,
+    a quarter of a second, where it is installed.)"""
+    if sources:
+        store.run("seed_lake_sources", {"rows": sources})
+    if first_new_id:
+        store.run("advance_source_ids", {"n": first_new_id})

@@ -155,9 +155,7 @@ def _run(spark, batch: LakeWriter, groups: list[list[str]], how: dict) -> list:
     schema = task_schema(staged_schemas())
     inputs = spark.createDataFrame(tasks, "paths string, first_id long").repartition(len(tasks))
     task = partial(run_task, sources=batch.manifest["sources"], how=how, schema=schema)
-    staged = inputs.mapInArrow(task, from_arrow_schema(schema)).persist(
-        StorageLevel.MEMORY_AND_DISK
-    )
+    staged = inputs.mapInArrow(task, from_arrow_schema(schema)).persist(StorageLevel.DISK_ONLY)
     try:
         results = [
             r

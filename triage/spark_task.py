@@ -51,7 +51,8 @@ def run_task(
     """mapInArrow's function: each input row names a group of files (paths, JSON) and the
     first source id kept for it; each group is staged and given back."""
     from triage.ingest import ingest_paths
-    from triage.lake_write import seed_sources, staged_sources
+    from triage.lake import seed_sources
+    from triage.lake_write import staged_sources
 
     for batch in batches:
         for paths, first_id in zip(

@@ -89,3 +89,21 @@ def test_a_second_spark_batch_reads_only_what_is_new(three):
         run_triage("--lake", lake, "errors", "--format", "json").stdout for lake in (duck, spark)
     ]
     assert same[0] == same[1]
+
+
+def test_spark_sql_reads_a_lake_duckdb_wrote_with_no_triage(three):
+    """The lake is plain Parquet: Spark SQL, knowing nothing of triage or its manifest, counts
+    the DuckDB lake's rows per day, kind, status, type and code as DuckDB does."""
+    from triage.spark import session
+
+    _, _, _, duck, _, _ = three
+    spark = session("local[1]")
+    try:
+        rows = spark.sql(
+            f"""SELECT CAST(day AS STRING), kind, status, error_type, error_code, count(*)
+                FROM parquet.`{duck}/records` GROUP BY ALL"""
+        ).collect()
+    finally:
+        spark.stop()
+    key = lambda row: tuple((v is None, v) for v in row)  # noqa: E731 (NULLs sort apart)
+    assert sorted(map(tuple, rows), key=key) == sorted(counts(duck), key=key)

@@ -60,6 +60,8 @@ def run_task(
         ):
             with tempfile.TemporaryDirectory(prefix="triage-task-") as tmp:
                 store = open_store(Path(tmp) / "task.duckdb")
+                # one task, one core: Spark runs as many tasks as it has cores
+                store.con.execute("SET threads = 1")
                 try:
                     seed_sources(store, sources, first_new_id=first_id)
                     summary = ingest_paths(store, json.loads(paths), share=False, **how)

@@ -299,3 +299,29 @@ def test_a_damaged_lake_is_one_line_with_what_to_do(tmp_path):
     done = run_triage("--lake", inside_a_file, "ingest", logs)
     assert done.returncode == 2
     assert_one_error_line(done.stderr.decode(), "cannot make the lake", "--lake")
+
+
+def test_a_lookup_on_a_lake_reads_a_few_row_groups_not_the_lake(tmp_path, monkeypatch):
+    """The index's row groups are skipped by hash range and the records' by the rows named:
+    a lookup reads a small part of the files (a cast of rid_hash in the lake's view once hid
+    the ranges from the filter, and every lookup read the whole index)."""
+    import triage.lake_write
+    from triage import sql
+    from triage.lake_write import ingest_into_lake
+
+    monkeypatch.setattr(triage.lake_write, "ROW_GROUP_ROWS", 2000)  # many groups, small data
+    logs = write_lines(
+        tmp_path / "a.log", [request_line(i, statusCode=200 + i % 5 * 100) for i in range(80_000)]
+    )
+    ingest_into_lake(tmp_path / "lake", [str(logs)])
+    files = [p for p in (tmp_path / "lake").rglob("*.parquet") if "records" in p.parts[-3:]]
+    files += list((tmp_path / "lake" / "request_index").glob("*.parquet"))
+    with open_lake(tmp_path / "lake") as s:
+        plan = s.con.execute(
+            "EXPLAIN (ANALYZE, FORMAT JSON) " + sql.get("lookup_records").sql,
+            {"ids": [request_line(12_345)["requestId"]]},
+        ).fetchone()[1]
+        found = s.run("lookup_records", {"ids": [request_line(12_345)["requestId"]]}).fetchall()
+    read = json.loads(plan)["io"]["total_bytes_read"]
+    assert len(found) == 1
+    assert 0 < read < 0.2 * sum(p.stat().st_size for p in files)

@@ -138,9 +138,9 @@ def _attach(store: Store, lake: Path, table: str, files: list[dict]) -> None:
         return
     con = store.con
     relation = con.read_parquet([str(lake / f["path"]) for f in files])
-    if table in ("records", "request_index"):
-        relation = relation.project("* REPLACE (rid_hash::UINTEGER AS rid_hash)")
-    elif table == "failed_requests":
+    # (rid_hash stays the BIGINT it is written as: a cast here would hide the row groups'
+    # hash ranges from a lookup's filter, which would then read the whole index)
+    if table == "failed_requests":
         # the view's rowid is the row id each row was written with (examples_at reads it)
         relation = relation.project("* EXCLUDE (row_id), row_id AS rowid")
     con.execute(f"DROP TABLE {table}")  # a name from TABLES, never from input

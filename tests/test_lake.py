@@ -239,6 +239,7 @@ def test_trace_events_and_rejects_keep_their_place_in_a_lake(both):
     db, lake = both
     from_store = json.loads(run_triage("--db", db, "info", "--format", "json").stdout)
     from_lake = json.loads(run_triage("--lake", lake, "info", "--format", "json").stdout)
+    assert (from_store.pop("kind"), from_lake.pop("kind")) == ("store", "lake")
     for facts in (from_store, from_lake):
         facts.pop("store")
         facts.pop("last_ingested_at")
@@ -294,6 +295,14 @@ def test_a_damaged_lake_is_one_line_with_what_to_do(tmp_path):
     done = run_triage("--lake", lake, "errors")
     assert done.returncode == 2
     assert_one_error_line(done.stderr.decode(), "not a triage lake manifest")
+
+    foreign = tmp_path / "theirs"
+    (foreign / "records").mkdir(parents=True)
+    (foreign / "records" / "data.parquet").write_bytes(b"someone else's")
+    done = run_triage("--lake", foreign, "ingest", logs)
+    assert done.returncode == 2
+    assert_one_error_line(done.stderr.decode(), "not a triage lake and not empty", "--lake")
+    assert (foreign / "records" / "data.parquet").read_bytes() == b"someone else's"
 
     inside_a_file = logs / "lake"
     done = run_triage("--lake", inside_a_file, "ingest", logs)

@@ -193,7 +193,7 @@ def format_info(facts: dict) -> str:
     rejects = facts["rejected_by_reason"]
     events = facts["requests"] + facts["trace_events"] + facts["log_events"]
     lines = [
-        f"store:    {facts['store']} (schema version {facts['schema_version']})",
+        f"{facts['kind'] + ':':9} {facts['store']} (schema version {facts['schema_version']})",
         f"covers:   {when(facts['first_event'])} to {when(facts['last_event'])}"
         f" (last ingest {when(facts['last_ingested_at'])})",
         f"events:   {events:,} = {facts['requests']:,} requests + {facts['trace_events']:,} trace"

@@ -22,6 +22,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterable
@@ -37,6 +38,7 @@ from triage.lake import LAKE_FORMAT, MANIFEST, NO_DAY, TABLES, read_manifest, se
 from triage.store import SCHEMA_VERSION, Store, open_store, private_umask
 
 LOCK = "_triage.lock"
+_BATCH_FILE = re.compile(r"^b\d{6}-\d+\.parquet$")  # the files a batch places (part_path)
 STAGING = "_staging"
 # Rows per row group in records: a lookup reads one such group of a file, and a bloom filter
 # on request_id per group tells Spark and Trino (and DuckDB) which groups hold an id.
@@ -94,7 +96,10 @@ class LakeWriter:
                     "directory you can write"
                 ) from None
             self._lock()
-            self.manifest = read_manifest(self.lake) or _new_manifest()
+            manifest = read_manifest(self.lake)
+            if manifest is None:
+                self._refuse_foreign()
+            self.manifest = manifest or _new_manifest()
             self.number = int(self.manifest["batches"]) + 1
             self._remove_leftovers()
         except BaseException:
@@ -137,12 +142,32 @@ class LakeWriter:
             self._lock_fd = None
         private_umask.release()
 
+    def _refuse_foreign(self) -> None:
+        """A directory that holds anything but a lake's own files is someone else's: triage
+        neither writes a lake into it nor removes a file of it."""
+        own = {LOCK, STAGING, *TABLES}
+        foreign = sorted(p.name for p in self.lake.iterdir() if p.name not in own)
+        foreign += sorted(
+            p.relative_to(self.lake).as_posix()
+            for table in TABLES
+            for p in (self.lake / table).rglob("*")
+            if p.is_file() and not _BATCH_FILE.match(p.name)
+        )
+        if foreign:
+            raise StoreError(
+                f"{self.lake} is not a triage lake and not empty (it holds {foreign[0]}); pass "
+                "--lake with a triage lake, or a new or empty directory"
+            )
+
     def _remove_leftovers(self) -> None:
         """Files an interrupted batch wrote but no manifest names, and its staging."""
         named = {f["path"] for f in self.manifest["files"]}
         for table in TABLES:
             for path in sorted((self.lake / table).rglob("*.parquet")):
-                if path.relative_to(self.lake).as_posix() not in named:
+                if (
+                    _BATCH_FILE.match(path.name)
+                    and path.relative_to(self.lake).as_posix() not in named
+                ):
                     path.unlink()
         with contextlib.suppress(FileNotFoundError):
             shutil.rmtree(self.lake / STAGING)

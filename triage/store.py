@@ -431,6 +431,7 @@ def describe(store: Store, *, parsing_rules: int) -> dict:
     sample = first_rejects(store, REJECTS_SHOWN)
     return {
         "store": str(store.path),
+        "kind": "lake" if store.path.is_dir() else "store",
         "schema_version": _schema_version(store),
         **summary,
         "rejected_by_reason": rejects,

@@ -28,8 +28,9 @@ SAMPLE_LOGS = REPO / "sample_logs"
 
 def pytest_collection_modifyitems(items):
     """The longest files first: pytest-xdist hands whole files to its workers in the order
-    they are collected, so a long file collected last runs alone at the end while the other
-    cores idle (the Spark tests and the model-based ingest runs take a minute or two each)."""
+    they are collected (--no-loadscope-reorder; its own order puts files of many tests first),
+    so a long file collected last runs alone at the end while the other cores idle (the Spark
+    tests and the model-based ingest runs take a minute or two each)."""
     first = {"spark", "slow"}
     items.sort(key=lambda item: not any(item.iter_markers(name) for name in first))
 

@@ -334,3 +334,27 @@ def test_a_lookup_on_a_lake_reads_a_few_row_groups_not_the_lake(tmp_path, monkey
     read = json.loads(plan)["io"]["total_bytes_read"]
     assert len(found) == 1
     assert 0 < read < 0.2 * sum(p.stat().st_size for p in files)
+
+
+def test_spark_tasks_get_disjoint_source_ids_and_keep_rotated_copies_together(tmp_path):
+    """How an ingest --engine spark is split (no Spark needed): every file in one task, in the
+    order given; a log and its rotated copy (the same first bytes) in the same task; and each
+    task's new source ids in a range no other task's overlaps, however many files it has
+    (a fixed range of 1,000 ids once let a task of more files take another's)."""
+    from triage.spark import _groups, plan_tasks
+
+    names = [f"/nowhere/{i}.log" for i in range(2_500)]
+    plan = plan_tasks([[n] for n in names], slots=2, first=40)
+    assert len(plan) == 2
+    assert sorted(n for paths, _ in plan for n in paths) == sorted(names)
+    ranges = sorted((first + 1, first + len(paths)) for paths, first in plan)
+    assert ranges[0][0] == 41
+    assert all(a[1] < b[0] for a, b in zip(ranges, ranges[1:], strict=False))
+    assert all(paths == sorted(paths, key=names.index) for paths, _ in plan)
+
+    live = write_lines(tmp_path / "app.log", [request_line(i) for i in range(30)])
+    rotated = tmp_path / "app.log.1"
+    shutil.copy(live, rotated)
+    other = write_lines(tmp_path / "other.log", [request_line(i) for i in range(100, 110)])
+    groups = _groups([str(live), str(other), str(rotated)], final=False)
+    assert sorted(map(sorted, groups)) == [sorted([str(live), str(rotated)]), [str(other)]]

@@ -132,8 +132,8 @@ def open_lake(lake: Path | str) -> Store:
 
 
 def _attach(store: Store, lake: Path, table: str, files: list[dict]) -> None:
-    """The table as a view over its files (types as the store has them), or left as the
-    empty table the schema made when there are none."""
+    """The table as a view over its files, or left as the empty table the schema made when
+    there are none."""
     if not files:
         return
     con = store.con

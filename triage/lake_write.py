@@ -264,11 +264,13 @@ class LakeWriter:
         placed = []
         counters: dict[tuple[str, str | None], int] = {}
         for table, day, path in self._staged_files():
+            meta = pq.read_metadata(path)
+            if meta.num_rows == 0:
+                continue  # (Spark writes a file even for a table with no rows)
             n = counters.get((table, day), 0)
             counters[table, day] = n + 1
             final = part_path(self.lake, table, day, f"b{self.number:06d}-{n}")
             final.parent.mkdir(parents=True, exist_ok=True)
-            meta = pq.read_metadata(path)
             sources = pq.read_table(path, columns=["source_id"])["source_id"]
             os.replace(path, final)
             placed.append(

@@ -42,8 +42,6 @@ ORDER = {
     "source_shapes": ["source_id", "shape"],
 }
 BY_DAY = ("records", "failed_requests", "request_minutes")
-# Source ids kept for each task's new sources (a task makes one per file, or per rotation).
-IDS_PER_TASK = 1_000
 
 
 def needs_pyspark() -> None:
@@ -103,6 +101,14 @@ def _cause(exc: Exception) -> str:
     return (errors or lines or [type(exc).__name__])[-1 if errors else 0][:300]
 
 
+def plan_tasks(groups: list[list[str]], slots: int, first: int) -> list[tuple[list[str], int]]:
+    """Each task's files and the id its new sources count on from: a range of its own above
+    `first` (the lake's highest), as long as its files (a file adds at most one source)."""
+    shares = _shares(groups, slots)
+    stride = 1 + max(len(share) for share in shares)
+    return [(share, first + i * stride) for i, share in enumerate(shares)]
+
+
 def _shares(groups: list[list[str]], slots: int) -> list[list[str]]:
     """The groups dealt out to at most `slots` tasks, biggest first to the least loaded (a
     task's start costs a Python worker and a staged store: one per core, not per file)."""
@@ -117,7 +123,8 @@ def _shares(groups: list[list[str]], slots: int) -> list[list[str]]:
 
 
 def _size(group: list[str]) -> int:
-    return sum(os.path.getsize(name) for name in group if os.path.exists(name))
+    """Bytes to read, and a byte a file: many empty or missing files are dealt out too."""
+    return sum(1 + (os.path.getsize(name) if os.path.exists(name) else 0) for name in group)
 
 
 def _groups(inputs: list[str], final: bool) -> list[list[str]]:
@@ -150,8 +157,8 @@ def _run(spark, batch: LakeWriter, groups: list[list[str]], how: dict) -> list:
     )
 
     first = max((int(s["source_id"]) for s in batch.manifest["sources"]), default=0)
-    shares = _shares(groups, spark.sparkContext.defaultParallelism)
-    tasks = [(json.dumps(paths), first + i * IDS_PER_TASK) for i, paths in enumerate(shares)]
+    plan = plan_tasks(groups, spark.sparkContext.defaultParallelism, first)
+    tasks = [(json.dumps(paths), first_id) for paths, first_id in plan]
     schema = task_schema(staged_schemas())
     inputs = spark.createDataFrame(tasks, "paths string, first_id long").repartition(len(tasks))
     task = partial(run_task, sources=batch.manifest["sources"], how=how, schema=schema)

@@ -10,7 +10,7 @@ import resource
 import pytest
 
 from tests import sample_truth
-from tests.conftest import assert_one_error_line, run_triage
+from tests.conftest import assert_one_error_line, request_line, run_triage, write_lines
 from tests.interrupting import (
     Output,
     assert_interrupted,
@@ -69,6 +69,7 @@ def test_sql_csv_output_is_rfc4180(sample_db):
         "DELETE FROM sources",
         "CREATE TABLE x AS SELECT 1",
         "INSERT INTO meta VALUES ('a', 'b')",
+        "SELECT 1; DROP VIEW events",
     ],
 )
 def test_sql_cannot_write(sample_db, statement):
@@ -174,3 +175,23 @@ def test_ctrl_c_inside_a_running_statement_is_exit_130(sample_db):
         assert send_stopped(proc)
         out, err = output.finish()
         assert_interrupted(proc, out, err)
+
+
+def test_sql_cannot_write_into_a_lake(tmp_path):
+    """A lake is read through a connection in memory that may open the lake's directory: the
+    user's SQL once wrote a Parquet file there (COPY ... TO), which made the lake refuse its
+    next ingest as someone else's directory."""
+    lake = tmp_path / "lake"
+    logs = write_lines(tmp_path / "a.log", [request_line(i) for i in range(3)])
+    assert run_triage("--lake", lake, "ingest", logs).returncode == 0
+    before = sorted(p.relative_to(lake) for p in lake.rglob("*"))
+    for statement in (
+        f"COPY (SELECT 1 AS a) TO '{lake}/records/x.parquet'",
+        "CREATE TABLE x AS SELECT 1",
+        "DROP VIEW records",
+    ):
+        result = run_triage("--lake", lake, "sql", statement)
+        assert result.returncode == 2, statement
+        assert_one_error_line(result.stderr.decode(), "read-only")
+    assert sorted(p.relative_to(lake) for p in lake.rglob("*")) == before
+    assert run_triage("--lake", lake, "ingest", logs).returncode == 0

@@ -30,10 +30,21 @@ def run_named(store: Store, name: str, params: dict) -> list[dict]:
     return rows_of(store.run(name, {p: params.get(p) for p in q.params}))
 
 
+# What `triage sql` runs: statements that read. A store's connection is read-only besides;
+# a lake's is a connection in memory that may write in the lake's directory (COPY ... TO).
+READING = {"SELECT", "EXPLAIN"}
+
+
 def run_adhoc(store: Store, statement: str) -> list[dict]:
-    """Run the user's own SQL on a read-only connection."""
+    """Run the user's own SQL, statements that read only, on a read-only connection."""
     store.register_catalog()
     try:
+        kinds = {s.type.name for s in store.con.extract_statements(statement)}
+        if kinds - READING:
+            raise QueryFileError(
+                "triage sql is read-only: it cannot change the store "
+                "(use triage ingest to add data)"
+            )
         with interruptible():
             cur = store.con.execute(statement)
     except duckdb.Error as exc:

@@ -190,7 +190,7 @@ class LakeWriter:
         """Move the staged files into place and name them, with `sources` (every source of
         the lake, as the batch left them), in a new manifest. A source whose rows start again
         from its first line has its earlier rows dropped from the files that hold them."""
-        restarted = _restarted_sources(self.manifest["sources"], sources, self._staged_firsts())
+        restarted = _restarted_sources(self.manifest["sources"], self._staged_firsts())
         kept = self._without_sources(restarted)
         placed = self._place_staged()
         manifest = {
@@ -306,7 +306,7 @@ def staged_sources(store: Store) -> list[dict]:
     return store.rows("lake_sources")
 
 
-def _restarted_sources(before: list[dict], after: list[dict], firsts: dict[int, int]) -> set[int]:
+def _restarted_sources(before: list[dict], firsts: dict[int, int]) -> set[int]:
     """Sources whose staged rows start at or before a line the lake already holds: read again
     from their first line, their earlier rows are replaced."""
     consumed = {int(s["source_id"]): int(s["lines_consumed"]) for s in before}

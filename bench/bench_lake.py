@@ -114,15 +114,11 @@ CORES = {
 
 
 def clear(tmp: Path) -> None:
-    for name in ("bare.duckdb", "store.duckdb", "duck", "spark1", "spark2"):
-        path = tmp / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
-        for extra in (tmp / (name + ".wal"),):
-            if extra.exists():
-                extra.unlink()
+    """What a round made: the stores (and their write-ahead logs) and the lakes."""
+    for name in ("duck", "spark1", "spark2"):
+        shutil.rmtree(tmp / name, ignore_errors=True)
+    for name in ("bare.duckdb", "store.duckdb", "bare.duckdb.wal", "store.duckdb.wal"):
+        (tmp / name).unlink(missing_ok=True)
 
 
 def spark_overhead(tmp: Path, rounds: int) -> float:

@@ -234,7 +234,7 @@ def test_lake_errors_are_one_line_with_what_to_do(tmp_path):
     assert not (lake / MANIFEST).exists()
 
 
-def test_trace_events_and_rejects_keep_their_place_in_a_lake(both):
+def test_info_on_a_lake_says_what_it_says_of_the_store(both):
     """info on a lake: the same sources, counts and first rejected lines as the store's."""
     db, lake = both
     from_store = json.loads(run_triage("--db", db, "info", "--format", "json").stdout)

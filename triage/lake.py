@@ -29,7 +29,7 @@ import duckdb
 
 from triage import interrupts
 from triage.exceptions import StoreError, first_line
-from triage.store import SCHEMA_VERSION, Store, check_rid_hash, migrate
+from triage.store import SCHEMA_VERSION, Store, check_rid_hash, migrate, open_store
 
 MANIFEST = "_triage_manifest.json"
 LAKE_FORMAT = 1
@@ -81,8 +81,6 @@ def read_manifest(lake: Path) -> dict | None:
 
 def open_reader(path: Path) -> Store:
     """A store or a lake (a directory), read-only: what `triage serve` shows either way."""
-    from triage.store import open_store
-
     return open_lake(path) if path.is_dir() else open_store(path, read_only=True)
 
 

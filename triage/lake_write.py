@@ -25,7 +25,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -181,9 +181,7 @@ class LakeWriter:
 
     def write_staged(self, store: Store) -> None:
         """The staged store's tables as Parquet files in the staging directory."""
-        store.run("define_lake_macros")
-        for table, day, _rows in store.run("lake_parts").fetchall():
-            reader = store.arrow(f"lake_{table}_of_day", {"day": day})
+        for table, day, reader in staged_parts(store):
             write_parquet(reader, part_path(self.staging, table, day, "part-0"), table)
 
     def commit(self, sources: list[dict]) -> dict:
@@ -299,6 +297,14 @@ def _new_manifest() -> dict:
 
 def _highest_id(manifest: dict) -> int:
     return max((int(s["source_id"]) for s in manifest["sources"]), default=0)
+
+
+def staged_parts(store: Store) -> Iterator[tuple[str, str | None, pa.RecordBatchReader]]:
+    """A staged store's tables, a part per table and day, each as its rows in the order the
+    lake keeps them (queries/lake.sql): what a batch writes, or a Spark task hands back."""
+    store.run("define_lake_macros")
+    for table, day, _count in store.run("lake_parts").fetchall():
+        yield table, day, store.arrow(f"lake_{table}_of_day", {"day": day})
 
 
 def staged_sources(store: Store) -> list[dict]:

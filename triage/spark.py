@@ -20,6 +20,7 @@ import json
 import os
 import re
 import sys
+import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -67,8 +68,6 @@ def ingest_with_spark(
     reread: bool = False,
     **_ignored,
 ) -> Summary:
-    import time
-
     started = time.perf_counter()
     if not args or "-" in args:
         raise TriageError(
@@ -114,10 +113,10 @@ def _shares(groups: list[list[str]], slots: int) -> list[list[str]]:
     task's start costs a Python worker and a staged store: one per core, not per file)."""
     load = [0] * max(1, min(slots, len(groups)))
     shares: list[list[str]] = [[] for _ in load]
-    for group in sorted(groups, key=_size, reverse=True):
+    for size, group in sorted(((_size(g), g) for g in groups), key=lambda sg: -sg[0]):
         task = load.index(min(load))
         shares[task] += group
-        load[task] += _size(group)
+        load[task] += size
     order = {name: i for i, name in enumerate(n for g in groups for n in g)}
     return [sorted(share, key=order.__getitem__) for share in shares if share]
 
@@ -150,9 +149,9 @@ def _run(spark, batch: LakeWriter, groups: list[list[str]], how: dict) -> list:
     from triage.spark_task import (
         RESULT,
         SOURCES,
-        file_results,
         run_task,
         staged_schemas,
+        task_result,
         task_schema,
     )
 
@@ -164,11 +163,11 @@ def _run(spark, batch: LakeWriter, groups: list[list[str]], how: dict) -> list:
     task = partial(run_task, sources=batch.manifest["sources"], how=how, schema=schema)
     staged = inputs.mapInArrow(task, from_arrow_schema(schema)).persist(StorageLevel.DISK_ONLY)
     try:
-        results = [
-            r
-            for row in staged.where(f"lake_table = '{RESULT}'").select(RESULT).collect()
-            for r in file_results(row[0])
-        ]
+        results: list[FileResult] = []
+        for row in staged.where(f"lake_table = '{RESULT}'").select(RESULT).collect():
+            files, probe = task_result(row[0])
+            results += files
+            batch.set_probe(probe)
         changed = [
             row.asDict()
             for row in staged.where(f"lake_table = '{SOURCES}'").select(f"{SOURCES}.*").collect()
@@ -188,20 +187,8 @@ def _run(spark, batch: LakeWriter, groups: list[list[str]], how: dict) -> list:
         staged.unpersist()
     known = {s["source_id"]: s for s in batch.manifest["sources"]}
     known.update({s["source_id"]: s for s in changed})
-    batch.set_probe(_probe())
     batch.commit([known[k] for k in sorted(known)])
     return results
-
-
-def _probe() -> str:
-    """This DuckDB's hash of the probe id (what each task's DuckDB gave the ids, the same
-    version being installed on the driver and the executors)."""
-    import tempfile
-
-    from triage.store import open_store
-
-    with tempfile.TemporaryDirectory() as tmp, open_store(Path(tmp) / "probe.duckdb") as s:
-        return s.one("rid_hash_probe")[0]
 
 
 def session(master: str):

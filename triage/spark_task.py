@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from triage.ingest_summary import FileResult
 from triage.lake import TABLES
-from triage.store import Store, open_store
+from triage.store import open_store
 
 # Rows that are not a table's: the sources as the task left them, and what it did per file.
 SOURCES = "sources"
@@ -52,7 +52,7 @@ def run_task(
     first source id kept for it; each group is staged and given back."""
     from triage.ingest import ingest_paths
     from triage.lake import seed_sources
-    from triage.lake_write import staged_sources
+    from triage.lake_write import staged_parts, staged_sources
 
     for batch in batches:
         for paths, first_id in zip(
@@ -65,20 +65,15 @@ def run_task(
                 try:
                     seed_sources(store, sources, first_new_id=first_id)
                     summary = ingest_paths(store, json.loads(paths), share=False, **how)
-                    yield from _tables(store, schema)
+                    for table, day, reader in staged_parts(store):
+                        yield from _rows(schema, table, day, reader)
                     changed = _changed_sources(sources, staged_sources(store))
                     yield from _rows(
                         schema, SOURCES, None, pa.Table.from_pylist(changed).to_batches()
                     )
-                    yield _result(schema, summary.files)
+                    yield _result(schema, summary.files, store.one("rid_hash_probe")[0])
                 finally:
                     store.close()
-
-
-def _tables(store: Store, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-    store.run("define_lake_macros")
-    for table, day, _count in store.run("lake_parts").fetchall():
-        yield from _rows(schema, table, day, store.arrow(f"lake_{table}_of_day", {"day": day}))
 
 
 def _rows(schema: pa.Schema, table: str, day: str | None, batches) -> Iterator[pa.RecordBatch]:
@@ -101,9 +96,12 @@ def _rows(schema: pa.Schema, table: str, day: str | None, batches) -> Iterator[p
         yield pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
-def _result(schema: pa.Schema, files: list[FileResult]) -> pa.RecordBatch:
+def _result(schema: pa.Schema, files: list[FileResult], probe: str) -> pa.RecordBatch:
+    """What the task did per file, and the hash its DuckDB gave the probe id (the ids' hashes
+    in the lake are its)."""
     # (not dataclasses.asdict: it rebuilds a Counter from (key, value) pairs, counting them)
-    text = json.dumps([{**vars(f), "rejected": dict(f.rejected)} for f in files])
+    done = [{**vars(f), "rejected": dict(f.rejected)} for f in files]
+    text = json.dumps({"files": done, "rid_hash_probe": probe})
     columns = [
         pa.array([RESULT if f.name == "lake_table" else text if f.name == RESULT else None], f.type)
         for f in schema
@@ -117,12 +115,10 @@ def _changed_sources(before: list[dict], after: list[dict]) -> list[dict]:
     return [s for s in after if known.get(s["source_id"]) != s]
 
 
-def file_results(text: str) -> list[FileResult]:
-    """A task's FileResults, back from their JSON."""
+def task_result(text: str) -> tuple[list[FileResult], str]:
+    """A task's FileResults and hash probe, back from their JSON."""
     from collections import Counter
 
-    results = []
-    for fields in json.loads(text):
-        fields["rejected"] = Counter(fields["rejected"])
-        results.append(FileResult(**fields))
-    return results
+    result = json.loads(text)
+    files = [FileResult(**{**f, "rejected": Counter(f["rejected"])}) for f in result["files"]]
+    return files, result["rid_hash_probe"]

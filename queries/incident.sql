@@ -191,22 +191,28 @@ SELECT win.requests, win.failures, win.server_errors, hit.orgs AS orgs_affected,
        base.failures AS baseline_failures
 FROM win, base, hit;
 
--- name: incident_concentration
--- Whether one customer explains a window's failures (of the API, or of route family
--- $family): the org and the API key with the most failures, their counts, and whether the
--- failures left without each are still a burst where $expected were expected (surprising,
--- as detect_bursts tests a window). Failures with no org or key belong to no customer.
-WITH f AS (
-    SELECT org_id, api_key_id FROM failed_requests
+-- name: stage_window_customers
+-- window_customers: a window's failures (of the API, or of route family $family) counted
+-- per org and API key, for incident_concentration. Failures with no org or key count too.
+CREATE OR REPLACE TEMP TABLE window_customers AS
+    SELECT org_id, api_key_id, count(*) AS n FROM failed_requests
     WHERE ts >= $since AND ts < $until AND ($family IS NULL OR route_family(route) = $family)
-), top_org AS (
-    SELECT org_id, count(*) AS n FROM f WHERE org_id IS NOT NULL
+    GROUP BY ALL;
+
+-- name: incident_concentration
+-- Whether one customer explains a window's failures (window_customers): the org and the API
+-- key with the most failures, their counts, and whether the failures left without each are
+-- still a burst where $expected were expected (surprising, as detect_bursts tests a
+-- window). Failures with no org or key belong to no customer.
+WITH top_org AS (
+    SELECT org_id, sum(n) AS n FROM window_customers WHERE org_id IS NOT NULL
     GROUP BY org_id ORDER BY n DESC, org_id LIMIT 1
 ), top_key AS (
-    SELECT api_key_id, min(org_id) AS org_id, count(*) AS n FROM f WHERE api_key_id IS NOT NULL
+    SELECT api_key_id, min(org_id) AS org_id, sum(n) AS n FROM window_customers
+    WHERE api_key_id IS NOT NULL
     GROUP BY api_key_id ORDER BY n DESC, api_key_id LIMIT 1
 ), total AS (
-    SELECT count(*) AS n FROM f
+    SELECT coalesce(sum(n), 0) AS n FROM window_customers
 )
 SELECT total.n AS failures,
        top_org.org_id AS org_id, coalesce(top_org.n, 0) AS org_failures,
@@ -250,8 +256,12 @@ ORDER BY dimension, count DESC, key, bare, type, code, status;
 
 -- name: incident_timeline
 -- Requests, failures and server errors per $bucket_minutes-minute bucket of the window (of
--- one route family when $family is not NULL).
-SELECT time_bucket(to_minutes($bucket_minutes::BIGINT), ts, $since::TIMESTAMPTZ) AS bucket,
+-- one route family when $family is not NULL). (Buckets counted from $since in whole
+-- microseconds, as time_bucket would, in words Spark SQL knows too.)
+SELECT $since::TIMESTAMPTZ
+       + to_seconds((epoch_us(ts) - epoch_us($since::TIMESTAMPTZ))
+                    // ($bucket_minutes::BIGINT * 60000000) * $bucket_minutes::BIGINT * 60)
+           AS bucket,
        count(*) AS requests,
        count(*) FILTER (WHERE failed) AS failures,
        count(*) FILTER (WHERE status >= 500) AS server_errors

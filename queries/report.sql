@@ -42,14 +42,18 @@ CREATE OR REPLACE TEMP TABLE report_counts AS
 -- its count n and its two latest failures (latest), whose ids are fetched by row id at the
 -- end (examples_at). The previous week is only compared by code (or status, without error
 -- information) and org, so it is counted by those alone (the other columns NULL): half the
--- cost of its full groups, whose checks of the error body it never uses.
+-- cost of its full groups, whose checks of the error body it never uses. (The columns of
+-- failure_groups, in its order: a union by position, which Spark SQL runs too.)
 CREATE OR REPLACE TEMP TABLE report_failures AS
     SELECT 'this' AS week, * FROM failure_groups($start::TIMESTAMPTZ, $end::TIMESTAMPTZ, 2)
-    UNION ALL BY NAME
-    SELECT 'prev' AS week, status, org_id, error_type, error_code, error_source, count(*) AS n
+    UNION ALL
+    SELECT 'prev' AS week, NULL AS method, NULL AS route, status, org_id, NULL AS api_key_id,
+           error_type, error_code, error_source, NULL AS shape, NULL AS body_status_differs,
+           NULL AS body_id_missing, NULL AS body_id_not_uuid, NULL AS body_id_differs,
+           count(*) AS n, NULL AS first_seen, NULL AS last_seen, NULL AS latest
     FROM failed_requests
     WHERE ts >= $prev_start AND ts < $start
-    GROUP BY ALL;
+    GROUP BY status, org_id, error_type, error_code, error_source;
 
 -- name: report_headline
 -- Requests, failures, server errors and orgs affected, this week and the previous one, and

@@ -79,7 +79,7 @@ SET enable_external_access = false;
 -- instants each run of one offset starts at, and the offsets in seconds). DuckDB's own time
 -- zone data is never asked, so buckets and week bounds come from one database.
 CREATE OR REPLACE TEMP MACRO local_time(ts, starts, offsets) AS
-    ts + to_seconds(offsets[len(list_filter(starts, lambda s: s <= ts))]::BIGINT);
+    ts + to_seconds(offsets[array_length(list_filter(starts, lambda s: s <= ts))]::BIGINT);
 -- minute_of(ts): the minute ts falls in, counted from the epoch (floored, before 1970 too):
 -- the key of request_minutes.
 CREATE OR REPLACE TEMP MACRO minute_of(ts) AS

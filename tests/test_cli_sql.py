@@ -96,9 +96,9 @@ def test_sql_cannot_read_files_or_urls(sample_db):
 def test_queries_lists_only_queries_a_user_can_run(sample_db):
     result = run_triage("--db", sample_db, "queries", "--format", "json")
     rows = {r["name"]: r for r in json.loads(result.stdout)}
-    assert "failures_grouped" in rows and "rejects_sample" in rows
+    assert "filter_values" in rows and "rejects_sample" in rows
     # steps of ingest, and queries reading tables another query stages, are not listed
-    for step in ("ingest_lines", "contract_violations", "report_codes", "failure_bursts"):
+    for step in ("ingest_lines", "contract_violations", "failures_grouped", "report_codes"):
         assert step not in rows
     assert all(r["description"] for r in rows.values())
     everything = json.loads(run_triage("queries", "--all", "--format", "json").stdout)

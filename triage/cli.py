@@ -20,6 +20,7 @@ from triage.cli_support import (
     ROW_FORMATS,
     Parsed,
     emit,
+    engine_options,
     output_file_option,
     output_options,
     print_sql,
@@ -95,22 +96,31 @@ class Context:
         self.wait = wait
         self.lake = lake  # a lake of Parquet files (triage.lake) instead of the store
 
-    def open(self, *, read_only: bool, show_sql: bool = False):
-        from triage.store import open_store_waiting
+    def open(
+        self,
+        *,
+        read_only: bool,
+        show_sql: bool = False,
+        engine: str = "duckdb",
+        spark_master: str = "local[*]",
+    ):
+        from triage.store import Store, open_store_waiting
 
-        if self.lake is not None:
+        store: Store
+        if engine == "spark":
+            if self.lake is None:
+                raise click.UsageError("--engine spark reads a lake: pass --lake DIR")
+            from triage.spark_store import open_spark_store
+
+            store = open_spark_store(self.lake, spark_master)
+        elif self.lake is not None:
             from triage.lake import open_lake
 
             store = open_lake(self.lake)  # (read only: ingest writes a lake its own way)
-            if show_sql:
-                store.on_sql = print_sql
-            return store
-        store = open_store_waiting(
-            self.db,
-            read_only=read_only,
-            wait=self.wait,
-            on_wait=to_stderr,
-        )
+        else:
+            store = open_store_waiting(
+                self.db, read_only=read_only, wait=self.wait, on_wait=to_stderr
+            )
         if show_sql:
             store.on_sql = print_sql
         return store
@@ -193,21 +203,7 @@ def cli(ctx: click.Context, db: Path | None, lake: Path | None, wait: float) -> 
     default=None,
     help="Progress bar on stderr (default: when stderr is a terminal).",
 )
-@click.option(
-    "--engine",
-    type=click.Choice(["duckdb", "spark"]),
-    default="duckdb",
-    show_default=True,
-    help="spark: a lake's files are read by Spark's executors, each with triage's DuckDB "
-    "ingest (needs --lake and pip install 'triage[spark]').",
-)
-@click.option(
-    "--spark-master",
-    default="local[*]",
-    envvar="TRIAGE_SPARK_MASTER",
-    show_default=True,
-    help="Where Spark runs, for --engine spark: local[N], spark://HOST:PORT, yarn...",
-)
+@engine_options("a lake's files are read by Spark's executors, each with triage's DuckDB ingest")
 @pass_context
 def ingest(
     obj: Context,
@@ -336,6 +332,7 @@ def info(obj: Context, fmt: str) -> None:
 )
 @click.option("--limit", default=50, show_default=True, help="At most this many rows.")
 @output_options
+@engine_options("the queries that read the lake's lines and failures run on Spark SQL")
 @pass_context
 def errors(
     obj: Context,
@@ -356,6 +353,8 @@ def errors(
     fmt,
     output,
     show_sql,
+    engine,
+    spark_master,
 ) -> None:
     """Group failures by type and code (or route, org, key, time, ...).
 
@@ -367,7 +366,9 @@ def errors(
     from triage.failures import Filters, group_failures
 
     filters = Filters(since, until, org, route, status, type_, code, tz=tz, method=method, key=key)
-    with obj.open(read_only=True, show_sql=show_sql) as store:
+    with obj.open(
+        read_only=True, show_sql=show_sql, engine=engine, spark_master=spark_master
+    ) as store:
         result = group_failures(store, by, filters, examples=examples, limit=limit, explain=explain)
     for note in result.notes:
         click.echo(note, err=True)
@@ -384,8 +385,11 @@ def errors(
     help="Example request ids per row.",
 )
 @output_options
+@engine_options("the queries that read the lake's lines and failures run on Spark SQL")
 @pass_context
-def contract(obj: Context, since, until, tz, examples, fmt, output, show_sql) -> None:
+def contract(
+    obj: Context, since, until, tz, examples, fmt, output, show_sql, engine, spark_master
+) -> None:
     """Check every logged error against the documented error contract.
 
     Lists, grouped and counted, where the API breaks its own documentation: statuses or
@@ -396,7 +400,9 @@ def contract(obj: Context, since, until, tz, examples, fmt, output, show_sql) ->
     """
     from triage.contract import check_contract
 
-    with obj.open(read_only=True, show_sql=show_sql) as store:
+    with obj.open(
+        read_only=True, show_sql=show_sql, engine=engine, spark_master=spark_master
+    ) as store:
         rows = check_contract(store, since=since, until=until, tz=tz, examples=examples)
     if not rows:
         click.echo("no contract violations in the chosen range", err=True)
@@ -564,8 +570,11 @@ def lookup(obj: Context, ids, ticket, prefix, window, tz, fmt, output, show_sql)
 )
 @output_file_option
 @show_sql_option
+@engine_options("the queries that read the lake's lines and failures run on Spark SQL")
 @pass_context
-def incident(obj: Context, since, until, tz, auto, fmt, output, show_sql) -> None:
+def incident(
+    obj: Context, since, until, tz, auto, fmt, output, show_sql, engine, spark_master
+) -> None:
     """Summarise an incident: window, impact against a baseline, codes, routes, timeline.
 
     Give the window with --since/--until, or let --auto find the worst burst of failures
@@ -576,7 +585,9 @@ def incident(obj: Context, since, until, tz, auto, fmt, output, show_sql) -> Non
     from triage.incident import summarize
     from triage.render import render_incident
 
-    with obj.open(read_only=True, show_sql=show_sql) as store:
+    with obj.open(
+        read_only=True, show_sql=show_sql, engine=engine, spark_master=spark_master
+    ) as store:
         found = summarize(store, since, until, auto=auto)
     write_text(render_incident(found, fmt, tz), output)
 
@@ -696,8 +707,9 @@ def report() -> None:
     help="Say when the report was generated (it is otherwise the same bytes for the same store).",
 )
 @show_sql_option
+@engine_options("the queries that read the lake's lines and failures run on Spark SQL")
 @pass_context
-def weekly(obj: Context, week, tz, fmt, output, stamp, show_sql) -> None:
+def weekly(obj: Context, week, tz, fmt, output, stamp, show_sql, engine, spark_master) -> None:
     """The weekly error report: headline with week-over-week change, codes (new, gone, up
     sharply), routes, orgs and keys, detected incidents, contract violations, data quality.
 
@@ -707,7 +719,9 @@ def weekly(obj: Context, week, tz, fmt, output, stamp, show_sql) -> None:
     from triage.report import weekly as build
     from triage.timespec import local, now
 
-    with obj.open(read_only=True, show_sql=show_sql) as store:
+    with obj.open(
+        read_only=True, show_sql=show_sql, engine=engine, spark_master=spark_master
+    ) as store:
         data = build(store, week, tz)
     text = render_report(data, fmt, stamp=local(now(), tz) if stamp else None)
     write_text(text, output)

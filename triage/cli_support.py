@@ -170,6 +170,32 @@ def output_options(func):
     )(func)
 
 
+ENGINES = ("duckdb", "spark")
+
+
+def engine_options(spark_does: str):
+    """--engine and --spark-master, for the commands Spark can run on a lake; `spark_does`
+    says what Spark does in that command."""
+
+    def decorate(func):
+        func = click.option(
+            "--spark-master",
+            default="local[*]",
+            envvar="TRIAGE_SPARK_MASTER",
+            show_default=True,
+            help="Where Spark runs, for --engine spark: local[N], spark://HOST:PORT, yarn...",
+        )(func)
+        return click.option(
+            "--engine",
+            type=click.Choice(ENGINES),
+            default="duckdb",
+            show_default=True,
+            help=f"spark: {spark_does} (needs --lake and pip install 'triage[spark]').",
+        )(func)
+
+    return decorate
+
+
 def print_sql(query, params: dict) -> None:
     used = {k: v for k, v in params.items() if f"${k}" in query.sql}
     click.echo(f"-- {query.name} ({query.file}:{query.line})", err=True)

@@ -166,7 +166,9 @@ def group_failures(
         "limit": limit,
     }
     rows = []
-    grouped = store.rows("failures_grouped", params)
+    store.run("stage_failure_parts", params)
+    store.run("stage_route_requests", params)
+    grouped = store.rows("failures_grouped", {"examples": examples, "limit": limit})
     found = store.examples_at([i for raw in grouped for i in raw["example_rows"]])
     for raw in grouped:
         row = {k: raw[k] for k in by}

@@ -200,6 +200,7 @@ def _customer(store: Store, window: dict, impact: dict) -> dict | None:
     if impact["server_errors"] * 2 >= impact["failures"]:
         return None
     expected = impact["requests"] * (impact["baseline_failure_rate"] or 0)
+    store.run("stage_window_customers", window)
     row = store.rows("incident_concentration", {**window, **_DETECTION, "expected": expected})[0]
     total = row["failures"]
     for kind in ("key", "org"):

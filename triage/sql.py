@@ -34,6 +34,12 @@ class Query:
             seen.setdefault(m.group(1))
         return list(seen)
 
+    def bind(self, params: dict | None) -> dict:
+        """The parameters this query takes, from `params` (which may hold more: the stages
+        of one command share theirs). One it takes and `params` lacks is DuckDB's error."""
+        given = params or {}
+        return {p: given[p] for p in self.params if p in given}
+
 
 def _strip_comments(sql: str) -> str:
     return "\n".join(line.split("--", 1)[0] for line in sql.splitlines())

@@ -85,7 +85,7 @@ class Store:
         if self.on_sql:
             self.on_sql(q, params or {})
         with interruptible():
-            return self.con.execute(q.sql, params or {})
+            return self.con.execute(q.sql, q.bind(params))
 
     def rows(self, name: str, params: dict | None = None) -> list[dict]:
         """A named query's rows as dicts keyed by column name."""
@@ -99,7 +99,7 @@ class Store:
         if self.on_sql:
             self.on_sql(q, params or {})
         with interruptible():
-            return self.con.sql(q.sql, params=params or {}).to_arrow_reader(batch_rows)
+            return self.con.sql(q.sql, params=q.bind(params)).to_arrow_reader(batch_rows)
 
     def one(self, name: str, params: dict | None = None) -> tuple:
         """The one row of a named query that always returns one (an aggregate)."""

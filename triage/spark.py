@@ -16,6 +16,7 @@ pyspark is imported here only, and only for this engine: `pip install 'triage[sp
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -86,15 +87,21 @@ def ingest_with_spark(
                 if type(exc).__module__.split(".")[0] not in ("pyspark", "py4j"):
                     raise
                 raise TriageError(
-                    f"Spark could not ingest the files ({mask(_cause(exc))}); nothing of this "
+                    f"Spark could not ingest the files ({mask(cause(exc))}); nothing of this "
                     "batch is in the lake: fix what it says and run the same command again"
                 ) from None
     return Summary(results, time.perf_counter() - started)
 
 
-def _cause(exc: Exception) -> str:
+def cause(exc: Exception) -> str:
     """The line that says what went wrong: a task's Python error (its traceback's last line)
-    or Spark's own first line."""
+    or Spark's own first line; where Spark did not start, what to check (its own words went
+    to the JVM's stderr, which triage silences)."""
+    if "JAVA_GATEWAY_EXITED" in str(exc):
+        return (
+            "Spark did not start: check --spark-master and that a Java 17 runtime is "
+            "installed; TRIAGE_DEBUG=1 shows Spark's own words"
+        )
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     errors = [line for line in lines if re.match(r"^[\w.]+(Error|Exception): ", line)]
     return (errors or lines or [type(exc).__name__])[-1 if errors else 0][:300]
@@ -191,22 +198,54 @@ def _run(spark, batch: LakeWriter, groups: list[list[str]], how: dict) -> list:
     return results
 
 
+def _quiet_logs() -> str:
+    """The JVM option that gives Spark triage's log settings (errors only), read before
+    Spark says anything; none under TRIAGE_DEBUG."""
+    if os.environ.get("TRIAGE_DEBUG"):
+        return ""
+    config = Path(__file__).with_name("spark-log4j2.properties")
+    return f"-Dlog4j2.configurationFile={config.as_uri()}"
+
+
+@contextlib.contextmanager
+def _jvm_stderr_quiet():
+    """The JVM Spark starts writes its start-up chatter (incubator modules, the default log
+    level) to the stderr it inherits: it inherits /dev/null instead, unless TRIAGE_DEBUG is
+    set. A failure reaches triage as an exception, said in one line."""
+    from pyspark import SparkContext
+
+    if os.environ.get("TRIAGE_DEBUG") or SparkContext._gateway is not None:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def session(master: str):
     """A Spark session for triage: executors run this Python (where triage is installed),
     timestamps as Parquet's microseconds (what DuckDB writes and reads), zstd."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
-    spark = (
-        SparkSession.builder.master(master)
-        .appName("triage")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
-        .config("spark.sql.parquet.compression.codec", "zstd")
-        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "131072")
-        .getOrCreate()
-    )
+    with _jvm_stderr_quiet():
+        spark = (
+            SparkSession.builder.master(master)
+            .appName("triage")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+            .config("spark.sql.parquet.compression.codec", "zstd")
+            .config("spark.sql.execution.arrow.maxRecordsPerBatch", "131072")
+            .config("spark.driver.extraJavaOptions", _quiet_logs())
+            .getOrCreate()
+        )
     spark.sparkContext.setLogLevel("FATAL")  # a failure is said once, as one line (_run)
     return spark

@@ -173,5 +173,5 @@ def spark_query(name: str) -> SparkQuery | None:
     reads = tables_read(tree)
     if not reads & BIG_TABLES:
         return None
-    spark_sql = _fixed_point(tree, _to_spark).sql(dialect="spark")
+    spark_sql = _fixed_point(tree, _to_spark).sql(dialect="spark", pretty=True)
     return SparkQuery(name, spark_sql, stage, reads)

@@ -16,6 +16,7 @@ pyspark is imported here only, and only for this engine.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,10 @@ from typing import Any
 import duckdb
 
 from triage import spark_sql, sql
-from triage.exceptions import TriageError, first_line
+from triage.exceptions import TriageError
 from triage.lake import TABLES, files_of, open_lake, read_manifest
 from triage.redact import mask
+from triage.spark import cause
 from triage.store import Store
 
 # Queries that read a few rows by key, as lookup does: DuckDB reads them from the lake's files.
@@ -41,16 +43,18 @@ class SparkStore(Store):
         if plan is None:
             return super().run(name, params)
         q = sql.get(name)
-        if self.on_sql:
-            self.on_sql(q, params or {})
+        if self.on_sql:  # (--show-sql: the query's text, and what Spark was given)
+            shown = f"{q.sql}\n-- run on Spark as:\n{plan.spark_sql}"
+            self.on_sql(dataclasses.replace(q, sql=shown), params or {})
         self._hand_over(plan.reads)
-        args = q.bind(params)
         try:
-            rows = self.spark.sql(plan.spark_sql, args=args).toArrow()
-        except Exception as exc:  # pyspark's errors have no common base worth naming
+            rows = self.spark.sql(plan.spark_sql, args=q.bind(params)).toArrow()
+        except Exception as exc:
+            if type(exc).__module__.split(".")[0] not in ("pyspark", "py4j"):
+                raise
             raise TriageError(
-                f"Spark could not run the query {name} ({mask(first_line(exc))}); run the "
-                "command without --engine spark to answer from this machine"
+                f"Spark could not run the query {name} ({mask(cause(exc))}); run again "
+                "without --engine spark to answer from this machine"
             ) from None
         self.con.register("spark_rows", rows)
         if plan.stage:  # (a name from queries/, not from input)
@@ -83,8 +87,8 @@ def open_spark_store(lake: Path, master: str) -> SparkStore:
     except Exception as exc:
         spark_store.close()
         raise TriageError(
-            f"Spark could not read the lake {lake} ({mask(first_line(exc))}); check "
-            "--spark-master and the Java runtime, or run without --engine spark"
+            f"Spark could not read the lake {lake} ({mask(cause(exc))}); run again without "
+            "--engine spark to answer from this machine"
         ) from None
     return spark_store
 

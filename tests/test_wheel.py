@@ -47,9 +47,11 @@ def test_installed_wheel_ships_queries_and_templates_and_ingests(tmp_path):
                 "from importlib import resources\n"
                 "q = sorted(p.name for p in resources.files('triage.queries').iterdir())\n"
                 "t = sorted(p.name for p in resources.files('triage.templates').iterdir())\n"
+                "spark_log = resources.files('triage').joinpath('spark-log4j2.properties')\n"
                 "from triage.sql import all_queries\n"
                 "print(json.dumps({'file': triage.__file__, 'queries': q, 'templates': t,\n"
-                "                  'named': len(all_queries())}))"
+                "                  'named': len(all_queries()),\n"
+                "                  'spark_log': spark_log.is_file()}))"
             ),
         ],
         cwd=tmp_path,
@@ -64,6 +66,7 @@ def test_installed_wheel_ships_queries_and_templates_and_ingests(tmp_path):
     shipped_templates = sorted(p.name for p in (ROOT / "templates").glob("*.j2"))
     assert set(shipped_templates) <= set(found["templates"])
     assert found["named"] > 0
+    assert found["spark_log"]  # (what keeps a Spark session quiet: triage.spark)
 
     triage = env_dir / "bin" / "triage"
     version = subprocess.run(

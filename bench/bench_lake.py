@@ -15,6 +15,10 @@ fresh process, the OS page cache warm; rounds alternate the runs; medians are sh
 2. Answers from the store, the DuckDB lake and the Spark lake (each read by DuckDB): the
    weekly report, `errors`, and a lookup.
 3. Size on disk per million lines.
+4. The same lake answered by the two query engines: `errors`, `contract`, the weekly report
+   and `incident --auto` with DuckDB and with `--engine spark --spark-master local[2]` (the
+   big reads as Spark SQL), each a fresh process; Spark's fixed cost (its JVM and session, a
+   `contract` on a lake of one line) apart; and whether the outputs are the same bytes.
 
 Nothing here is a test: the figures are printed, never asserted.
 """
@@ -146,6 +150,35 @@ def spark_overhead(tmp: Path, rounds: int) -> float:
     return statistics.median(times)
 
 
+def engines(tmp: Path, rounds: int) -> None:
+    """Section 4: the DuckDB lake's answers from the DuckDB engine and from Spark's."""
+    lake = ["--lake", str(tmp / "duck")]
+    spark = ["--engine", "spark", "--spark-master", "local[2]"]
+    asks = {
+        "errors": ["errors"],
+        "contract": ["contract"],
+        "report weekly": ["report", "weekly", "--week", WEEK],
+        "incident --auto": ["incident", "--auto"],
+    }
+    tiny = ["--lake", str(tmp / "tiny"), "contract", *spark]
+    fixed = statistics.median(timed([*TRIAGE, *tiny]) for _ in range(rounds))
+    print(f"\n4. one lake, two query engines (seconds, medians; Spark's fixed cost {fixed:.1f} s)")
+    print(f"   {'':20}{'DuckDB':>10}{'Spark':>10}{'Spark w/o fixed':>17}  same bytes")
+    for ask, cmd in asks.items():
+        duck, on_spark, outputs = [], [], set()
+        for _ in range(rounds):
+            for engine, into in (([], duck), (spark, on_spark)):
+                started = time.perf_counter()
+                done = subprocess.run([*TRIAGE, *lake, *cmd, *engine], capture_output=True)
+                into.append(time.perf_counter() - started)
+                if done.returncode:
+                    sys.exit(f"failed: {ask} {engine}\n{done.stderr.decode()[-2000:]}")
+                outputs.add(done.stdout)
+        d, s = statistics.median(duck), statistics.median(on_spark)
+        same = "yes" if len(outputs) == 1 else "NO"
+        print(f"   {ask:20}{d:>10.2f}{s:>10.2f}{s - fixed:>17.2f}  {same}")
+
+
 def size(path: Path) -> int:
     if path.is_file():
         return path.stat().st_size
@@ -230,6 +263,8 @@ def main() -> None:
             ("bare table", tmp / "bare.duckdb"),
         ):
             print(f"   {name:30} {size(path) / 2**20 / (args.lines / 1e6):>8.0f}")
+
+        engines(tmp, args.rounds)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -1,6 +1,8 @@
-"""The Spark engine (triage.spark), on a real Spark in local mode: the same logs ingested by
-DuckDB into a store, by DuckDB into a lake and by Spark into a lake give the same rows and
-byte-identical answers; a second Spark batch reads only what is new.
+"""The Spark engine (triage.spark, triage.spark_store), on a real Spark in local mode: the same
+logs ingested by DuckDB into a store, by DuckDB into a lake and by Spark into a lake give the
+same rows and byte-identical answers; a second Spark batch reads only what is new; the
+commands whose big reads run as Spark SQL (--engine spark) print what the DuckDB engine
+prints on the same lake, byte for byte.
 
 Few tests, each Spark job a dozen seconds: the suite stays within CI's time."""
 
@@ -94,6 +96,42 @@ def test_a_second_spark_batch_reads_only_what_is_new(three):
         run_triage("--lake", lake, "errors", "--format", "json").stdout for lake in (duck, spark)
     ]
     assert same[0] == same[1]
+
+
+def test_the_commands_answer_on_spark_sql_as_on_duckdb(three):
+    """errors, contract, report weekly and incident with --engine spark: each query that
+    reads the lake's lines or failures is run by Spark, transpiled from its DuckDB text; what
+    they print is the DuckDB engine's output on the same lake, byte for byte. In this process
+    (CliRunner), on the session the batch above started: a JVM is a dozen seconds."""
+    from click.testing import CliRunner
+
+    from triage.cli import cli
+
+    _, _, _, duck, spark, _ = three
+    runner = CliRunner()
+    for command in (
+        # local days and hours (local_time: lists bound as Spark parameters), routes' requests
+        ["errors", "--by", "day,route,code", "--tz", "Europe/Paris", "--examples", "2"],
+        # filters, and one that matches nothing (its close values are read from the failures)
+        ["errors", "--status", "4xx", "--org", "org_nobody", "--format", "json"],
+        ["contract", "--format", "json"],
+        # two weeks' failures, per-minute counts, bursts and their incidents, data quality
+        ["report", "weekly", "--week", "2026-W46", "--tz", "America/New_York"],
+        ["incident", "--auto", "--format", "json"],
+    ):
+        on_duckdb = runner.invoke(cli, ["--lake", str(spark), *command])
+        on_spark = runner.invoke(cli, ["--lake", str(spark), *command, *SPARK])
+        assert on_duckdb.exit_code == 0, on_duckdb.output
+        assert on_spark.exit_code == 0, on_spark.output
+        assert on_spark.stdout == on_duckdb.stdout, command
+        assert on_spark.stderr == on_duckdb.stderr, command
+        assert on_duckdb.stdout.strip()
+    # the DuckDB lake holds the same lines: its answer, on Spark, is the Spark lake's
+    same = [
+        runner.invoke(cli, ["--lake", str(lake), "contract", *SPARK]).stdout
+        for lake in (duck, spark)
+    ]
+    assert same[0] == same[1] and "undocumented_code" in same[0]
 
 
 def test_spark_sql_reads_a_lake_duckdb_wrote_with_no_triage(three):

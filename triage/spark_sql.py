@@ -157,21 +157,37 @@ def tables_read(tree: exp.Expr) -> frozenset[str]:
     )
 
 
+def parse(name: str) -> tuple[str | None, exp.Expr] | None:
+    """A named query's SELECT with its macros written out (DuckDB SQL still), and the
+    temporary table it stages its rows in; None for a statement that is not a query."""
+    stage, text = split_stage(sql.get(name).sql)
+    if stage is None and not re.match(r"^\s*(SELECT|WITH)\b", text, re.IGNORECASE):
+        return None
+    return stage, expand_macros(sqlglot.parse_one(text, read="duckdb"))
+
+
+def split_stage(text: str) -> tuple[str | None, str]:
+    """A statement that stages a temporary table, as the table's name and its SELECT; any
+    other statement as None and itself (comments dropped)."""
+    text = _strip_comments(text).strip().rstrip(";")
+    m = _STAGE.match(text)
+    return (m.group(1), m.group(2)) if m else (None, text)
+
+
+def to_spark(tree: exp.Expr) -> str:
+    """A DuckDB query tree (macros written out) as Spark SQL."""
+    return _fixed_point(tree.copy(), _to_spark).sql(dialect="spark", pretty=True)
+
+
 @cache
 def spark_query(name: str) -> SparkQuery | None:
     """The named query as the Spark engine runs it, or None when it reads none of the big
     tables (DuckDB runs it, on the lake's small tables or on what was staged)."""
-    q = sql.get(name)
-    text = _strip_comments(q.sql).strip().rstrip(";")
-    stage = None
-    m = _STAGE.match(text)
-    if m:
-        stage, text = m.group(1), m.group(2)
-    elif not re.match(r"^\s*(SELECT|WITH)\b", text, re.IGNORECASE):
+    parsed = parse(name)
+    if parsed is None:
         return None
-    tree = expand_macros(sqlglot.parse_one(text, read="duckdb"))
+    stage, tree = parsed
     reads = tables_read(tree)
     if not reads & BIG_TABLES:
         return None
-    spark_sql = _fixed_point(tree, _to_spark).sql(dialect="spark", pretty=True)
-    return SparkQuery(name, spark_sql, stage, reads)
+    return SparkQuery(name, to_spark(tree), stage, reads)

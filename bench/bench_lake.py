@@ -1,6 +1,6 @@
 """Past one machine: ingest into a lake with DuckDB and with Spark, and answers from a lake.
 
-    python bench/bench_lake.py [--lines 1000000] [--files 4] [--rounds 2]
+    python bench/bench_lake.py [--lines 1000000] [--files 4] [--rounds 2] [--engines-only]
 
 The data is the sample generator's bench shape spread over 14 days, split into --files
 files (Spark spreads files over its cores, one task a share of them). Every figure is a
@@ -19,6 +19,7 @@ fresh process, the OS page cache warm; rounds alternate the runs; medians are sh
    and `incident --auto` with DuckDB and with `--engine spark --spark-master local[2]` (the
    big reads as Spark SQL), each a fresh process; Spark's fixed cost (its JVM and session, a
    `contract` on a lake of one line) apart; and whether the outputs are the same bytes.
+   `--engines-only` writes the DuckDB lake and runs this section alone.
 
 Nothing here is a test: the figures are printed, never asserted.
 """
@@ -190,6 +191,7 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--files", type=int, default=4)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--engines-only", action="store_true", help="section 4 alone")
     args = ap.parse_args()
     data = bench_file(args.lines, days=DAYS)
     parts = split(data, args.files, args.lines)
@@ -199,6 +201,11 @@ def main() -> None:
     )
     tmp = Path(tempfile.mkdtemp(prefix="triage-bench-lake-"))
     try:
+        if args.engines_only:
+            timed(ingest_runs(parts, tmp)["triage ingest (lake, DuckDB)"])
+            spark_overhead(tmp, 1)  # (the lake of one line the fixed cost is measured on)
+            engines(tmp, args.rounds)
+            return
         runs = ingest_runs(parts, tmp)
         seconds: dict[str, list[float]] = {name: [] for name in runs}
         for _ in range(args.rounds):
